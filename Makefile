@@ -112,6 +112,11 @@ $(B)/tests/test_client_%: tests/unit/test_client_%.c $(CLIENT_LIBS) tests/unit/u
 $(B)/tests/%: tests/unit/%.c $(ALL_LIBS) tests/unit/unit.h | deps
 	$(call UNIT_CC,$(ALL_LIBS))
 
+# The load generator stands alone: it must cost little next to the server.
+$(B)/bench/bench_coap_load: tests/bench/bench_coap_load.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 $(B)/bench/%: tests/bench/%.c $(ALL_LIBS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LIBS) $(LIBS)
