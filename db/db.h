@@ -2,9 +2,10 @@
  * db.h: the storage layer of nusimd (DESIGN §11).
  *
  * This header is the storage interface. The embedded SQLite backend
- * implements it in db/*.c, one file per table family; a PostgreSQL backend
- * would implement the same functions in its own files and be chosen at link
- * time, without touching the engine. All calls run on the loop thread.
+ * implements it in the .c files of db/, one file per table family; a
+ * PostgreSQL backend would implement the same functions in its own files
+ * and be chosen at link time, without touching the engine. All calls run
+ * on the loop thread.
  *
  * Every function returns a db_rc (0 = OK). Structs filled by *_get / *_list
  * own their heap fields; free them with the matching *_clear / *_free.
@@ -188,7 +189,8 @@ db_rc db_request_queued(db *d, const char *endpoint, int limit,
 /* Marks SENT requests (left over from a previous run) QUEUED again so they
  * are re-sent; returns how many in *n. */
 db_rc db_request_requeue_sent(db *d, int64_t *n);
-/* Moves QUEUED requests with expires_at <= now to EXPIRED. */
+/* Moves QUEUED requests with expires_at <= now to EXPIRED (expires_at 0
+ * means no deadline). */
 db_rc db_request_expire(db *d, int64_t now, int64_t *n);
 db_rc db_request_count_state(db *d, int state, int64_t *n);
 void db_request_clear(db_request *r);

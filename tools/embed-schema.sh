@@ -5,7 +5,7 @@
 set -eu
 out=$1; shift
 {
-	echo '/* Generated from schema/*.sql by tools/embed-schema.sh. Do not edit. */'
+	echo '/* Generated from the SQL files of schema/ by tools/embed-schema.sh. Do not edit. */'
 	echo '#include "db/schema.h"'
 	echo 'const struct schema_migration schema_migrations[] = {'
 	for f in "$@"; do

@@ -1,0 +1,129 @@
+/*
+ * db_int.h: what the SQLite backend's files share and nobody else sees: the
+ * db struct, the prepared-statement cache and the error and copy helpers.
+ */
+#ifndef DB_DB_INT_H
+#define DB_DB_INT_H
+
+#include <sqlite3.h>
+
+#include "db/db.h"
+
+/* One slot per call site: each statement is prepared once, on first use,
+ * with SQLITE_PREPARE_PERSISTENT, and finalized by db_close. */
+enum db_stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_META_GET,
+	ST_META_SET,
+
+	ST_TOKEN_CREATE,
+	ST_TOKEN_FIND,
+	ST_TOKEN_TOUCH,
+	ST_TOKEN_LIST,
+	ST_TOKEN_DELETE,
+
+	ST_DEVICE_PUT,
+	ST_DEVICE_GET,
+	ST_DEVICE_BY_IDENTITY,
+	ST_DEVICE_LIST,
+	ST_DEVICE_COUNT,
+	ST_DEVICE_DELETE,
+
+	ST_REG_PUT,
+	ST_REG_GET,
+	ST_REG_BY_ID,
+	ST_REG_UPDATE_BY_ID,
+	ST_REG_UPDATE_BY_EP,
+	ST_REG_DELETE,
+	ST_REG_LIST,
+	ST_REG_COUNT,
+	ST_REG_EXPIRED,
+
+	ST_REQ_ADD,
+	ST_REQ_UPDATE,
+	ST_REQ_GET,
+	ST_REQ_QUEUED,
+	ST_REQ_REQUEUE_SENT,
+	ST_REQ_EXPIRE,
+	ST_REQ_COUNT_STATE,
+
+	ST_OBS_PUT,
+	ST_OBS_BY_TOKEN,
+	ST_OBS_GET,
+	ST_OBS_NOTIFY,
+	ST_OBS_SET_ACTIVE,
+	ST_OBS_LIST_EP,
+	ST_OBS_LIST_ALL,
+	ST_OBS_DELETE,
+
+	ST_COUNT
+};
+
+struct db {
+	sqlite3 *h;
+	int depth;                 /* db_begin nesting */
+	int version;               /* PRAGMA user_version after migration */
+	char err[256];
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+/* Largest blob (payload, response, sealed key) one row takes; a bound on
+ * what a caller can make the database hold. */
+#define DB_MAX_BLOB (1024 * 1024)
+/* Longest `after` cursor of a list. It is only compared, never copied, so
+ * it may be longer than any endpoint (then the page is empty or starts
+ * after it), but it comes from a URL query and stays bounded. */
+#define DB_MAX_CURSOR 1024
+
+/* The cached statement of `id`, prepared from `sql` on first use; NULL with
+ * db_errmsg set when it does not prepare. Give it back with db_done. */
+sqlite3_stmt *db_stmt(db *d, enum db_stmt_id id, const char *sql);
+/* Resets st and clears its bindings, so no snapshot stays pinned. */
+void db_done(sqlite3_stmt *st);
+
+/* Records an SQLite failure as "what: message" and maps rc to a db_rc:
+ * BUSY/LOCKED -> DB_BUSY, UNIQUE/PRIMARYKEY -> DB_CONFLICT, else DB_ERROR. */
+db_rc db_sqlfail(db *d, int rc, const char *what);
+/* Records a message of our own; returns rc. */
+db_rc db_fail(db *d, db_rc rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Checks that the C string s fits a char[cap] array (with its NUL) and, when
+ * nonempty is set, that it is not empty; DB_ERROR naming `what` if not. */
+db_rc db_check_str(db *d, const char *s, size_t cap, int nonempty,
+                   const char *what);
+/* Checks a lookup key: NULL or empty is DB_ERROR; one that does not fit
+ * char[cap] matches no row (nothing that long is ever stored), so it is
+ * DB_NOT_FOUND, which callers turn into "no such thing". */
+db_rc db_check_key(db *d, const char *s, size_t cap, const char *what);
+/* Copies text column col of st into dst[cap]; DB_ERROR when it does not
+ * fit (never a silent cut) or holds a NUL. NULL reads as "". */
+db_rc db_col_str(db *d, sqlite3_stmt *st, int col, char *dst, size_t cap,
+                 const char *what);
+/* A malloc'ed copy of text column col, NULL when the column is NULL. */
+db_rc db_col_strdup(db *d, sqlite3_stmt *st, int col, char **out);
+/* A malloc'ed copy of blob column col (NULL and 0 when empty or NULL). */
+db_rc db_col_blob(db *d, sqlite3_stmt *st, int col, uint8_t **out,
+                  size_t *len);
+/* Binds a blob (NULL when len is 0) after checking it against DB_MAX_BLOB. */
+db_rc db_bind_blob(db *d, sqlite3_stmt *st, int idx, const uint8_t *p,
+                   size_t len, const char *what);
+/* Steps st to its end (a write), then resets it; DB_OK when done. */
+db_rc db_run(db *d, sqlite3_stmt *st, const char *what);
+/* Reports a failed sqlite3_bind_* (brc != SQLITE_OK) after resetting st. */
+db_rc db_bindfail(db *d, sqlite3_stmt *st, const char *what);
+/* Reads one row into *elem; on failure leaves *elem owning nothing. */
+typedef db_rc (*db_row_fn)(db *d, sqlite3_stmt *st, void *elem);
+/* Frees the heap fields of one element. */
+typedef void (*db_clear_fn)(void *elem);
+/* Steps the bound st to its end, reading each row with `row` into a
+ * malloc'ed array of `size`-byte elements (*out, *n; NULL and 0 when no
+ * row), then resets st. On failure frees everything, *out stays NULL. */
+db_rc db_collect(db *d, sqlite3_stmt *st, size_t size, db_row_fn row,
+                 db_clear_fn clear, void **out, size_t *n, const char *what);
+/* Checks a list limit: positive. */
+db_rc db_check_limit(db *d, int limit);
+
+#endif
