@@ -80,7 +80,7 @@ $(LIB_SERVER): $(call obj,$(SERVER_SRC))
 $(LIB_API):    $(call obj,$(API_SRC))
 $(LIB_CLIENT): $(call obj,$(CLIENT_SRC))
 $(LIB_CTL):    $(call obj,$(CTL_SRC))
-$(B)/lib%.a:
+$(B)/lib%.a: | $(B)/.empty.o
 	@mkdir -p $(dir $@)
 	@rm -f $@
 	ar rcs $@ $^ $(if $^,,$(B)/.empty.o)

@@ -1,0 +1,120 @@
+/*
+ * sym.c: X9.63 KDF, AES-CMAC and AES-128-CBC with ISO/IEC 9797-1 method 2
+ * padding (sym.h), through EVP_KDF, EVP_MAC and EVP_CIPHER. OpenSSL's own
+ * PKCS#7 padding is switched off: the padding here is the scheme's.
+ */
+#include "crypto/sym.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+
+#include "crypto/cerr.h"
+
+int sym_x963kdf_sha256(const uint8_t *z, size_t zlen, const uint8_t *info,
+                       size_t infolen, uint8_t *out, size_t outlen, char *err,
+                       size_t errlen)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "X963KDF", NULL);
+	EVP_KDF_CTX *c = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM p[4], *q = p;
+	int rc = CR_OK;
+	*q++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)z, zlen);
+	if (infolen)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+		                                         (void *)info, infolen);
+	*q = OSSL_PARAM_construct_end();
+	if (!c || EVP_KDF_derive(c, out, outlen, p) != 1)
+		rc = crypto_ossl_err(err, errlen, "X9.63 KDF");
+	EVP_KDF_CTX_free(c);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+int sym_cmac_aes128(const uint8_t key[16], const uint8_t *a, size_t an,
+                    const uint8_t *b, size_t bn, uint8_t mac[16], char *err,
+                    size_t errlen)
+{
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
+	OSSL_PARAM p[2];
+	size_t len = 0;
+	int rc = CR_OK;
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
+	                                        "AES-128-CBC", 0);
+	p[1] = OSSL_PARAM_construct_end();
+	if (!c || EVP_MAC_init(c, key, 16, p) != 1 ||
+	    (an && EVP_MAC_update(c, a, an) != 1) ||
+	    (bn && EVP_MAC_update(c, b, bn) != 1) ||
+	    EVP_MAC_final(c, mac, &len, 16) != 1 || len != 16)
+		rc = crypto_ossl_err(err, errlen, "AES-CMAC");
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(m);
+	return rc;
+}
+
+size_t sym_cbc_m2_len(size_t n)
+{
+	return (n / 16 + 1) * 16;
+}
+
+/* One pass of AES-128-CBC without OpenSSL padding; n a multiple of 16. */
+static int cbc(int enc, const uint8_t key[16], const uint8_t iv[16],
+               const uint8_t *in, size_t n, uint8_t *out)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	int l1 = 0, l2 = 0, ok;
+	ok = c && n <= 0x7fffffff &&
+	     EVP_CipherInit_ex2(c, EVP_aes_128_cbc(), key, iv, enc, NULL) == 1 &&
+	     EVP_CIPHER_CTX_set_padding(c, 0) == 1 &&
+	     EVP_CipherUpdate(c, out, &l1, in, (int)n) == 1 &&
+	     EVP_CipherFinal_ex(c, out + l1, &l2) == 1 && (size_t)(l1 + l2) == n;
+	EVP_CIPHER_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
+int sym_cbc_m2_encrypt(const uint8_t key[16], const uint8_t iv[16],
+                       const uint8_t *in, size_t n, uint8_t *out, char *err,
+                       size_t errlen)
+{
+	size_t tot = sym_cbc_m2_len(n);
+	/* Pad in place in out, then encrypt in place: CBC allows out == in. */
+	if (n)
+		memmove(out, in, n);
+	out[n] = 0x80;
+	memset(out + n + 1, 0, tot - n - 1);
+	if (cbc(1, key, iv, out, tot, out) < 0) {
+		OPENSSL_cleanse(out, tot);
+		return crypto_ossl_err(err, errlen, "AES-128-CBC encrypt");
+	}
+	return CR_OK;
+}
+
+int sym_cbc_m2_decrypt(const uint8_t key[16], const uint8_t iv[16],
+                       const uint8_t *in, size_t n, uint8_t *out,
+                       size_t *outlen, char *err, size_t errlen)
+{
+	size_t i;
+	*outlen = 0;
+	if (n == 0 || n % 16)
+		return crypto_err(err, errlen, CR_EPARSE,
+		                  "ciphertext length %zu is not a non-zero multiple of 16", n);
+	if (cbc(0, key, iv, in, n, out) < 0) {
+		OPENSSL_cleanse(out, n);
+		return crypto_ossl_err(err, errlen, "AES-128-CBC decrypt");
+	}
+	/* Method 2: strip zeros, then exactly one 0x80, within the last block. */
+	for (i = n; i > n - 16 && out[i - 1] == 0x00; i--)
+		;
+	if (i == n - 16 || out[i - 1] != 0x80) {
+		OPENSSL_cleanse(out, n);
+		return crypto_err(err, errlen, CR_EPARSE, "bad padding");
+	}
+	*outlen = i - 1;
+	OPENSSL_cleanse(out + i - 1, n - (i - 1));
+	return CR_OK;
+}
