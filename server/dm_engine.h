@@ -61,4 +61,13 @@ typedef struct {
 } dm_stats;
 void dm_get_stats(dm *e, dm_stats *out);
 
+/* Optional (added): told about every notification of an observation after
+ * it is stored, e.g. for the switch orchestrator (508/6) and /events.
+ * coap_code is class*100 + detail; a non-2.xx code or active = 0 means the
+ * observation ended. The payload is valid during the call only. */
+typedef void (*dm_notify_cb)(void *arg, const char *ep, const char *path,
+                             int coap_code, int active, lwm2m_format format,
+                             const uint8_t *payload, size_t len);
+void dm_set_notify_cb(dm *e, dm_notify_cb cb, void *arg);
+
 #endif
