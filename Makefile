@@ -147,3 +147,6 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# Further targets (image build and test, ...) live in mk/*.mk, one file each.
+-include $(wildcard mk/*.mk)
