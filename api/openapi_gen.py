@@ -1,0 +1,124 @@
+"""openapi_gen.py: writes api/openapi.c (the OpenAPI 3.0 document served
+at /openapi.json). Run `python3 api/openapi_gen.py > api/openapi.c` after
+changing a route in api/router.c."""
+import json
+P = {"$ref": "#/components/responses/Problem"}
+def op(summary, role, ok, params=(), body=None, extra=()):
+    o = {"summary": summary, "responses": {}}
+    if role:
+        o["security"] = [{"bearer": []}]
+        o["x-minimum-role"] = role
+    else:
+        o["security"] = []
+    for code, desc in ok:
+        o["responses"][code] = {"description": desc}
+    for code in ("400", "401", "403", "404") if role else ("503",):
+        o["responses"].setdefault(code, P)
+    for code in extra:
+        o["responses"].setdefault(code, P)
+    if params:
+        o["parameters"] = [{"$ref": "#/components/parameters/" + p} for p in params]
+    if body:
+        o["requestBody"] = {"content": {ct: {"schema": {}} for ct in body}}
+    return o
+lw = ["ep", "path", "timeout", "format"]
+lwok = [("200", "the device answered 2.xx"), ("202", "queued for a sleeping or busy device")]
+lwerr = ("405", "406", "415", "502", "504")
+doc = {
+ "openapi": "3.0.3",
+ "info": {"title": "nusimd operator API", "version": "1",
+          "description": "See docs/api.md for bodies, examples and problem types."},
+ "servers": [{"url": "/api/v1"}],
+ "components": {
+  "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+  "responses": {"Problem": {"description": "application/problem+json",
+    "content": {"application/problem+json": {"schema": {"type": "object",
+      "required": ["type", "title", "status", "detail"],
+      "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                     "status": {"type": "integer"}, "detail": {"type": "string"}}}}}}},
+  "parameters": {
+   "ep": {"name": "ep", "in": "path", "required": True, "schema": {"type": "string"}},
+   "id": {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+   "path": {"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "obj[/inst[/res[/ri]]]"},
+   "timeout": {"name": "timeout", "in": "query", "schema": {"type": "integer", "minimum": 0},
+               "description": "ms to wait for the device"},
+   "format": {"name": "format", "in": "query", "schema": {"type": "string",
+              "enum": ["tlv", "senml-json", "senml-cbor", "text", "opaque", "lwm2m-json", "cbor"]}},
+   "limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+   "after": {"name": "after", "in": "query", "schema": {"type": "string"}},
+   "partial": {"name": "partial", "in": "query", "schema": {"type": "boolean"}},
+   "pmin": {"name": "pmin", "in": "query", "schema": {"type": "integer"}},
+   "pmax": {"name": "pmax", "in": "query", "schema": {"type": "integer"}},
+   "gt": {"name": "gt", "in": "query", "schema": {"type": "number"}},
+   "lt": {"name": "lt", "in": "query", "schema": {"type": "number"}},
+   "st": {"name": "st", "in": "query", "schema": {"type": "number"}}}},
+ "paths": {
+  "/healthz": {"get": op("the process and its database answer", None, [("200", "ok")])},
+  "/readyz": {"get": op("ready to serve", None, [("200", "ready")])},
+  "/metrics": {"get": op("Prometheus metrics", None, [("200", "text format 0.0.4")])},
+  "/openapi.json": {"get": op("this document", None, [("200", "OpenAPI 3.0")])},
+  "/devices": {
+   "get": op("list provisioned devices", "viewer", [("200", "page of devices")], ["limit", "after"]),
+   "post": op("provision devices (JSON or CSV), all or nothing", "operator",
+              [("201", "created"), ("200", "partial: created and errors")], ["partial"],
+              ["application/json", "text/csv"], ("409", "413", "415", "422"))},
+  "/devices/{ep}": {
+   "get": op("a device, its registration and observations", "viewer", [("200", "device")], ["ep"]),
+   "delete": op("remove a device's credentials", "operator", [("204", "deleted")], ["ep"])},
+  "/devices/{ep}/observations": {
+   "get": op("the device's observations", "viewer", [("200", "list")], ["ep"])},
+  "/registrations": {
+   "get": op("registered endpoints", "viewer", [("200", "page of registrations")], ["limit", "after"])},
+  "/devices/{ep}/lwm2m/{path}": {
+   "get": op("Read", "viewer", lwok, lw, None, lwerr),
+   "put": op("Write (replace)", "operator", lwok, lw, ["application/json",
+             "application/vnd.oma.lwm2m+tlv", "application/senml+json", "application/senml+cbor",
+             "text/plain", "application/octet-stream"], lwerr + ("413",)),
+   "patch": op("Write (partial update)", "operator", lwok, lw, ["application/json"], lwerr + ("413",)),
+   "post": op("Create (object), partial update (instance) or Execute (resource)", "operator",
+              lwok + [("201", "created")], lw, ["application/json", "text/plain"], lwerr + ("413",)),
+   "delete": op("Delete", "operator", lwok, lw, None, lwerr)},
+  "/devices/{ep}/lwm2m/{path}/discover": {"get": op("Discover", "viewer", lwok, lw, None, lwerr)},
+  "/devices/{ep}/lwm2m/{path}/attributes": {"put": op("Write-Attributes", "operator", lwok,
+      lw + ["pmin", "pmax", "gt", "lt", "st"], None, lwerr)},
+  "/devices/{ep}/lwm2m/{path}/observe": {
+   "post": op("Observe", "operator", lwok, lw, None, lwerr),
+   "delete": op("Cancel Observation", "operator", lwok, lw, None, lwerr)},
+  "/requests/{id}": {
+   "get": op("a device-management request and its outcome", "viewer", [("200", "request")], ["id"]),
+   "delete": op("cancel a queued request", "operator", [("200", "cancelled")], ["id"], None, ("409",))},
+  "/tokens": {
+   "get": op("list API tokens", "admin", [("200", "page of tokens")], ["limit", "after"]),
+   "post": op("create a token (shown once)", "admin", [("201", "created")], (),
+              ["application/json"], ("422",))},
+  "/tokens/{id}": {"delete": op("revoke a token", "admin", [("204", "deleted")], ["id"])},
+ }}
+s = json.dumps(doc, separators=(",", ":"))
+lines = []
+for i in range(0, len(s), 76):
+    chunk = s[i:i+76].replace("\\", "\\\\").replace('"', '\\"')
+    lines.append('\t"%s"' % chunk)
+print('''/*
+ * openapi.c: GET /openapi.json: the OpenAPI 3.0 description of the routes
+ * written by api/openapi_gen.py (regenerate it when a route changes);
+ * docs/api.md has the bodies, examples and problem types.
+ */
+#include <string.h>
+#include <stdlib.h>
+
+#include "api/api_int.h"
+
+static const char doc[] =
+%s;
+
+void h_openapi(api_call *c)
+{
+	char *b = malloc(sizeof doc);
+	if (!b) {
+		api_problem(c, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	memcpy(b, doc, sizeof doc);
+	api_reply_text(c, 200, b, sizeof doc - 1, "application/json");
+}''' % "\n".join(lines))
