@@ -190,6 +190,8 @@ const char *lwm2m_format_name(lwm2m_format f);
  *    by type.
  *  - TEXT and OPAQUE: exactly one record whose path equals base (a single
  *    resource or resource instance); OPAQUE only for OPAQUE values.
+ *  - CBOR (60): like TEXT, the one value as a plain CBOR item (objlnk as
+ *    text "3:0"); decoded by the model's type, else by the item's kind.
  *  - LWM2M JSON: LWM2M_ERR_UNSUPPORTED (decode only, as in DESIGN §4).
  * Every record must lie within base (LWM2M_ERR_PATH otherwise).
  */
