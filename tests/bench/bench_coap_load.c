@@ -13,6 +13,7 @@
  *
  * usage: bench_coap_load --server HOST:PORT --devices N [--mode register-update|get]
  *        [--seconds S] [--window W] [--bind-base 127.0.1.1] [--prefix P] [--path P]
+ *        [--wait-stdin]   (after registering, wait for a line on stdin)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +34,7 @@ typedef struct {
 	uint8_t token[4];
 	char loc[64];       /* registration id from Location-Path */
 	double sent_at;     /* 0 = nothing outstanding */
+	int acked;          /* an empty ACK came: wait, do not retransmit */
 	uint8_t pkt[512];
 	size_t pktlen;
 } device;
@@ -96,15 +98,21 @@ static size_t build(device *d, int code, const char *const *path, size_t npath,
 
 /* Parses a response: returns its code, or -1; copies Location-Path's second
  * segment into loc. Only the header fields this tool needs are checked. */
-static int parse(const uint8_t *p, size_t n, uint16_t *mid, char *loc,
-                 size_t locsize)
+static int parse(const uint8_t *p, size_t n, uint16_t *mid, int *type,
+                 uint8_t token[4], char *loc, size_t locsize)
 {
 	if (n < 4 || (p[0] >> 6) != 1)
 		return -1;
 	size_t tkl = p[0] & 0x0f, i = 4 + tkl;
 	int code = p[1];
 	unsigned num = 0, seg = 0;
+	if (tkl > 8 || i > n)
+		return -1;
 	*mid = (uint16_t)(p[2] << 8 | p[3]);
+	*type = (p[0] >> 4) & 3;
+	memset(token, 0, 4);
+	if (tkl == 4)
+		memcpy(token, p + 4, 4);
 	while (i < n && p[i] != 0xff) {
 		unsigned delta = p[i] >> 4, len = p[i] & 0x0f;
 		i++;
@@ -115,9 +123,16 @@ static int parse(const uint8_t *p, size_t n, uint16_t *mid, char *loc,
 		if (delta == 15 || len == 15 || i + len > n)
 			return -1;
 		num += delta;
-		if (num == 8 && loc && seg++ == 1 && len < locsize) {
-			memcpy(loc, p + i, len);
-			loc[len] = 0;
+		if (num == 8 && loc && len < locsize) {
+			/* "rd" then the id; some servers send one "rd/<id>" segment */
+			if (seg == 1) {
+				memcpy(loc, p + i, len);
+				loc[len] = 0;
+			} else if (seg == 0 && len > 3 && !memcmp(p + i, "rd/", 3)) {
+				memcpy(loc, p + i + 3, len - 3);
+				loc[len - 3] = 0;
+			}
+			seg++;
 		}
 		i += len;
 	}
@@ -142,6 +157,10 @@ int main(int argc, char **argv)
 	const char *base = arg(argc, argv, "--bind-base", "127.0.1.1");
 	const char *prefix = arg(argc, argv, "--prefix", "bench");
 	const char *getpath = arg(argc, argv, "--path", "");
+	int wait_stdin = 0;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--wait-stdin"))
+			wait_stdin = 1;
 	if (!server || ndev <= 0 || window <= 0) {
 		fprintf(stderr, "usage: %s --server HOST:PORT --devices N [--mode register-update|get] "
 		        "[--seconds S] [--window W] [--bind-base ADDR] [--prefix P] [--path P]\n", argv[0]);
@@ -231,9 +250,24 @@ int main(int argc, char **argv)
 				ssize_t r;
 				while ((r = recv(d->fd, buf, sizeof buf, 0)) > 0) {
 					uint16_t mid;
-					int code = parse(buf, (size_t)r, &mid, phase == 1 ? d->loc : NULL, sizeof d->loc);
-					if (code < 0 || mid != d->mid || d->sent_at == 0)
+					int type;
+					uint8_t tok[4];
+					int code = parse(buf, (size_t)r, &mid, &type, tok, phase == 1 ? d->loc : NULL, sizeof d->loc);
+					if (code < 0)
+						continue;
+					if (code == 0 && type == 2 && mid == d->mid && d->sent_at) {
+						/* empty ACK: a separate response follows */
+						d->acked = 1;
+						continue;
+					}
+					if (type == 0) {
+						/* a CON (separate) response: ACK it */
+						uint8_t ack[4] = { 0x60, 0, (uint8_t)(mid >> 8), (uint8_t)mid };
+						send(d->fd, ack, 4, 0);
+					}
+					if (memcmp(tok, d->token, 4) || d->sent_at == 0)
 						continue; /* stray or duplicate answer */
+					d->acked = 0;
 					d->sent_at = 0;
 					outstanding--;
 					int want = phase == 1 ? 0x41 : is_get ? 0x45 : 0x44;
@@ -249,7 +283,7 @@ int main(int argc, char **argv)
 			if (t - last_scan > 0.2) {
 				last_scan = t;
 				for (int i = 0; i < ndev; i++)
-					if (dev[i].sent_at && t - dev[i].sent_at > 1.0) {
+					if (dev[i].sent_at && !dev[i].acked && t - dev[i].sent_at > 1.0) {
 						send(dev[i].fd, dev[i].pkt, dev[i].pktlen, 0);
 						dev[i].sent_at = t;
 						retrans++;
@@ -272,7 +306,9 @@ int main(int argc, char **argv)
 				ssize_t r;
 				while ((r = recv(d->fd, buf, sizeof buf, 0)) > 0) {
 					uint16_t mid;
-					if (parse(buf, (size_t)r, &mid, NULL, 0) >= 0 && mid == d->mid && d->sent_at) {
+					int type;
+					uint8_t tok[4];
+					if (parse(buf, (size_t)r, &mid, &type, tok, NULL, 0) > 0 && !memcmp(tok, d->token, 4) && d->sent_at) {
 						d->sent_at = 0;
 						outstanding--;
 					}
@@ -281,6 +317,13 @@ int main(int argc, char **argv)
 		}
 		if (phase == 1 && done < ndev)
 			return 1;
+		/* --wait-stdin: hold the registrations until a line arrives, so
+		 * the caller can measure the server at rest. */
+		if (phase == 1 && wait_stdin) {
+			char line[16];
+			if (!fgets(line, sizeof line, stdin))
+				return 0;
+		}
 	}
 	return 0;
 }
