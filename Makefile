@@ -41,10 +41,11 @@ LIB_API    := $(B)/libnusimapi.a
 LIB_CLIENT := $(B)/libnusimclient.a
 LIB_CTL    := $(B)/libnusimctl.a
 
-# Link order: users before what they use.
-SERVER_LIBS := $(LIB_API) $(LIB_SERVER) $(LIB_DB) $(LIB_CRYPTO) $(LIB_LWM2M)
+# Link order: users before what they use. The server starts the API and the
+# API calls the server's engines, so the server library comes twice.
+SERVER_LIBS := $(LIB_SERVER) $(LIB_API) $(LIB_SERVER) $(LIB_DB) $(LIB_CRYPTO) $(LIB_LWM2M)
 CLIENT_LIBS := $(LIB_CLIENT) $(LIB_CRYPTO) $(LIB_LWM2M)
-ALL_LIBS    := $(LIB_CTL) $(LIB_API) $(LIB_SERVER) $(LIB_CLIENT) $(LIB_DB) $(LIB_CRYPTO) $(LIB_LWM2M)
+ALL_LIBS    := $(LIB_CTL) $(LIB_SERVER) $(LIB_API) $(LIB_SERVER) $(LIB_CLIENT) $(LIB_DB) $(LIB_CRYPTO) $(LIB_LWM2M)
 
 PROGS := $(B)/nusimd $(B)/nusim-client $(if $(wildcard ctl/main.c),$(B)/nusimctl)
 

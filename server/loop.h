@@ -46,5 +46,8 @@ int loop_add_check(loop *l, loop_check_cb cb, void *arg);
 /* Runs until loop_stop(); returns 0, or -1 if epoll failed. */
 int loop_run(loop *l);
 void loop_stop(loop *l);
+/* Wakes a loop_run blocked in epoll_wait; safe from any thread (an
+ * eventfd write). Added: the comment above promised it. */
+void loop_wake(loop *l);
 
 #endif

@@ -1,0 +1,303 @@
+/*
+ * commands.c: the command line of nusimd (DESIGN §10): the daemon, and the
+ * subcommands an operator runs without the API (token create, device add,
+ * migrate, check). A table maps each subcommand to its handler; each
+ * handler reads the common settings (so --db, NUSIMD_DB and the -c file
+ * all work) plus its own options. Exit codes: 0 ok, 1 failed, 2 usage.
+ */
+#include "server/server.h"
+#include "server/provision.h"
+#include "server/log.h"
+#include "api/token.h"
+#include "crypto/pki.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fputs(
+"usage: nusimd [-c FILE] [OPTIONS]          run the LwM2M server\n"
+"       nusimd token create --db PATH --name NAME --role viewer|operator|admin\n"
+"                                           print a new API token on stdout\n"
+"       nusimd device add --db PATH --endpoint EP\n"
+"                     (--psk-identity ID --psk-key HEX | --nosec)\n"
+"                                           provision device credentials\n"
+"       nusimd migrate --db PATH            create or upgrade the database\n"
+"       nusimd check -c FILE                validate settings and exit\n"
+"       nusimd pki init --dir DIR           a demo CI/DP/CM hierarchy in DIR\n"
+"       nusimd pki device --dir DIR --eid EID\n"
+"                                           a nuSIM key and certificate\n"
+"\n"
+"Every option is also a key in the -c file and an NUSIMD_* environment\n"
+"variable; a flag wins over the environment, which wins over the file.\n"
+"The master key comes from --master-key FILE, else NUSIMD_MASTER_KEY (64\n"
+"hex digits), else <db>.key, created for a new database.\n"
+"\n"
+"options:\n", f);
+	config_usage(f);
+	fputs("  -h, --help                  this text\n", f);
+}
+
+static int usage_error(const char *what, const char *err)
+{
+	fprintf(stderr, "nusimd%s%s: %s (see nusimd --help)\n", *what ? " " : "",
+	        what, err);
+	return EXIT_USAGE;
+}
+
+static int open_db(const server_config *c, db **d)
+{
+	char err[512];
+	if (db_open(c->db_path, d, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "nusimd: %s: %s\n", c->db_path, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- token create ------------------------------------------------------- */
+
+static int cmd_token_create(int argc, char **argv, int from)
+{
+	const char *name = NULL, *role_s = NULL;
+	config_opt opts[] = { { "name", 0, &name }, { "role", 0, &role_s } };
+	server_config c;
+	char err[512], tok[API_TOKEN_LEN + 1];
+	uint8_t hash[32];
+	db *d = NULL;
+	seal_key *k = NULL;
+	int64_t id;
+	int role, rc = 1;
+
+	if (config_build(&c, argc, argv, from, opts, 2, err, sizeof err) < 0)
+		return usage_error("token create", err);
+	if (!name || !*name || strlen(name) > 64)
+		return usage_error("token create", "--name: 1..64 characters");
+	role = role_s ? db_role_from_name(role_s) : 0;
+	if (!role)
+		return usage_error("token create",
+		                   "--role: viewer, operator or admin");
+	log_set_level(c.log_level);
+	if (open_db(&c, &d) < 0)
+		return 1;
+	/* Same start-up rules as the daemon, so the key and the database
+	 * never drift apart, even if a token is the first thing created. */
+	if (server_master_key(d, &c, &k, err, sizeof err) < 0) {
+		fprintf(stderr, "nusimd token create: %s\n", err);
+		goto out;
+	}
+	if (api_token_generate(tok)) {
+		fprintf(stderr, "nusimd token create: no randomness\n");
+		goto out;
+	}
+	api_token_hash(tok, hash);
+	switch (db_token_create(d, name, role, hash, &id)) {
+	case DB_OK:
+		printf("%s\n", tok);
+		fflush(stdout);
+		rc = 0;
+		break;
+	case DB_CONFLICT:
+		fprintf(stderr, "nusimd token create: a token named \"%s\" exists\n",
+		        name);
+		break;
+	default:
+		fprintf(stderr, "nusimd token create: %s\n", db_errmsg(d));
+	}
+out:
+	OPENSSL_cleanse(tok, sizeof tok);
+	seal_key_free(k);
+	db_close(d);
+	return rc;
+}
+
+/* ---- device add ---------------------------------------------------------- */
+
+static int cmd_device_add(int argc, char **argv, int from)
+{
+	const char *ep = NULL, *id = NULL, *key = NULL, *nosec = NULL;
+	config_opt opts[] = {
+		{ "endpoint", 0, &ep }, { "psk-identity", 0, &id },
+		{ "psk-key", 0, &key }, { "nosec", 1, &nosec },
+	};
+	server_config c;
+	char err[512];
+	db *d = NULL;
+	seal_key *k = NULL;
+	int rc = 1, prc;
+
+	if (config_build(&c, argc, argv, from, opts, 4, err, sizeof err) < 0)
+		return usage_error("device add", err);
+	if (!ep)
+		return usage_error("device add", "--endpoint is required");
+	if (nosec && (id || key))
+		return usage_error("device add",
+		                   "--nosec excludes --psk-identity/--psk-key");
+	if (!nosec && (!id || !key))
+		return usage_error("device add",
+		                   "--psk-identity and --psk-key (or --nosec)");
+	log_set_level(c.log_level);
+	if (open_db(&c, &d) < 0)
+		return 1;
+	if (server_master_key(d, &c, &k, err, sizeof err) < 0) {
+		fprintf(stderr, "nusimd device add: %s\n", err);
+		goto out;
+	}
+	prc = provision_device(d, k, ep, nosec ? NULL : id, nosec ? NULL : key,
+	                       err, sizeof err);
+	if (prc == PROVISION_OK)
+		rc = 0;
+	else
+		fprintf(stderr, "nusimd device add: %s\n", err);
+	if (prc == PROVISION_INVALID)
+		rc = EXIT_USAGE;
+out:
+	seal_key_free(k);
+	db_close(d);
+	return rc;
+}
+
+/* ---- migrate, check -------------------------------------------------------- */
+
+static int cmd_migrate(int argc, char **argv, int from)
+{
+	server_config c;
+	char err[512];
+	db *d = NULL;
+
+	if (config_build(&c, argc, argv, from, NULL, 0, err, sizeof err) < 0)
+		return usage_error("migrate", err);
+	if (open_db(&c, &d) < 0)
+		return 1;
+	printf("schema version %d\n", db_schema_version(d));
+	db_close(d);
+	return 0;
+}
+
+static int cmd_check(int argc, char **argv, int from)
+{
+	server_config c;
+	char err[512];
+
+	if (config_build(&c, argc, argv, from, NULL, 0, err, sizeof err) < 0) {
+		fprintf(stderr, "nusimd check: %s\n", err);
+		return 1;
+	}
+	if (!c.config_file[0])
+		fprintf(stderr, "nusimd check: no -c FILE given; checked the "
+		        "environment and flags only\n");
+	printf("ok\n");
+	return 0;
+}
+
+/* ---- pki init, pki device ------------------------------------------------------ */
+
+static int cmd_pki(int argc, char **argv, int from, int device)
+{
+	const char *dir = NULL, *eid = NULL;
+	config_opt opts[] = { { "dir", 0, &dir }, { "eid", 0, &eid } };
+	const char *what = device ? "pki device" : "pki init";
+	char err[512];
+	int rc;
+
+	/* Only --dir/--eid: these touch no database and no master key. */
+	for (int i = from; i < argc; i++) {
+		config_opt *hit = NULL;
+		const char *a = argv[i], *val = NULL;
+		for (size_t j = 0; j < (device ? 2u : 1u); j++) {
+			size_t n = strlen(opts[j].flag);
+			if (!strncmp(a, "--", 2) && !strncmp(a + 2, opts[j].flag, n) &&
+			    (a[2 + n] == 0 || a[2 + n] == '=')) {
+				hit = &opts[j];
+				val = a[2 + n] == '=' ? a + 3 + n : NULL;
+			}
+		}
+		if (!hit)
+			return usage_error(what, "unexpected argument");
+		if (!val) {
+			if (i + 1 >= argc)
+				return usage_error(what, "option needs a value");
+			val = argv[++i];
+		}
+		*hit->val = val;
+	}
+	if (!dir || !*dir)
+		return usage_error(what, "--dir is required");
+	if (device && (!eid || !*eid))
+		return usage_error(what, "--eid is required");
+	rc = device ? pki_cmd_device(dir, eid, err, sizeof err)
+	            : pki_cmd_init(dir, err, sizeof err);
+	if (rc < 0) {
+		fprintf(stderr, "nusimd %s: %s\n", what, err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_pki_init(int argc, char **argv, int from)
+{
+	return cmd_pki(argc, argv, from, 0);
+}
+
+static int cmd_pki_device(int argc, char **argv, int from)
+{
+	return cmd_pki(argc, argv, from, 1);
+}
+
+/* ---- dispatch ----------------------------------------------------------------- */
+
+struct command {
+	const char *word1, *word2;   /* word2 NULL: a one-word command */
+	int (*fn)(int argc, char **argv, int from);
+};
+
+static const struct command commands[] = {
+	{ "token", "create", cmd_token_create },
+	{ "device", "add", cmd_device_add },
+	{ "migrate", NULL, cmd_migrate },
+	{ "check", NULL, cmd_check },
+	{ "pki", "init", cmd_pki_init },
+	{ "pki", "device", cmd_pki_device },
+};
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
+int nusimd_main(int argc, char **argv)
+{
+	server_config c;
+	char err[512];
+
+	if (wants_help(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 1 && argv[1][0] != '-') {
+		for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+			const struct command *cmd = &commands[i];
+			if (strcmp(argv[1], cmd->word1))
+				continue;
+			if (!cmd->word2)
+				return cmd->fn(argc, argv, 2);
+			if (argc > 2 && !strcmp(argv[2], cmd->word2))
+				return cmd->fn(argc, argv, 3);
+		}
+		fprintf(stderr, "nusimd: unknown command \"%s%s%s\" (see nusimd "
+		        "--help)\n", argv[1], argc > 2 ? " " : "",
+		        argc > 2 ? argv[2] : "");
+		return EXIT_USAGE;
+	}
+	if (config_build(&c, argc, argv, 1, NULL, 0, err, sizeof err) < 0)
+		return usage_error("", err);
+	return server_run(&c, argc, argv, 1);
+}
