@@ -208,12 +208,16 @@ static void free_obs(void *arg, const void *k, size_t kl, void *val)
 	free(val);
 }
 
+void dm_stop(dm *e)
+{
+	/* libcoap cancels these observations when the context is freed; the
+	 * next start observes them again (dm_obs_reload). */
+	if (e && e->obs.n > 0)
+		db_meta_set(e->d, OBS_CANCELLED_KEY, "1");
+}
+
 void dm_obs_free_all(dm *e)
 {
-	/* A graceful stop: libcoap cancels these observations as the context
-	 * is freed; the next start observes them again (dm_obs_reload). */
-	if (e->obs.n > 0)
-		db_meta_set(e->d, OBS_CANCELLED_KEY, "1");
 	dm_map_each(&e->obs, free_obs, NULL);
 	dm_map_clear(&e->obs);
 }
