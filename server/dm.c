@@ -537,6 +537,9 @@ void dm_device_awake(dm *e, const char *ep, coap_session_t *s, int queue_mode)
 	if (dev->s != s) {
 		dev_release_session(e, dev);
 		coap_session_reference(s);
+		/* Observations outlive this process: libcoap must not cancel
+		 * them when the session is freed at a graceful stop. */
+		coap_session_set_no_observe_cancel(s);
 		dev->s = s;
 		if (dm_map_put(&e->sessions, &s, sizeof s, dev) < 0)
 			log_kv(NLOG_ERROR, "dm out of memory", NULL);

@@ -27,11 +27,6 @@ typedef struct {
 dm *dm_new(loop *l, db *d, coap_context_t *ctx, const dm_config *cfg);
 void dm_free(dm *e);
 
-/* Graceful stop, called before dm_free when the CoAP context is about to
- * be freed: coap_free_context cancels every observation the context holds,
- * so the next start (dm_restore) observes them again. */
-void dm_stop(dm *e);
-
 /* Start-up: requests left SENT by a previous run are queued again, and
  * observations are reloaded (their tokens stay valid: libcoap delivers
  * notifications with the old token on a new session). */

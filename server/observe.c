@@ -13,9 +13,6 @@
 #include "server/dm_int.h"
 #include "server/log.h"
 
-/* meta key: "1" when the last stop was graceful with observations active. */
-#define OBS_CANCELLED_KEY "dm.observations_cancelled_at_stop"
-
 static dm_obs *obs_track(dm *e, int64_t id, const char *ep, const char *path,
                          const uint8_t *tok)
 {
@@ -163,26 +160,14 @@ int dm_obs_reload(dm *e)
 		       db_errmsg(e->d), NULL);
 		return -1;
 	}
-	/* After a graceful stop the devices were told to cancel (libcoap's
-	 * coap_free_context does that), so their tokens are dead: observe
-	 * again, queued until each device is next reachable. After a crash
-	 * nobody cancelled, and the old tokens still deliver. */
-	char *flag = NULL;
-	int cancelled = db_meta_get(e->d, OBS_CANCELLED_KEY, &flag) == DB_OK &&
-	                flag && !strcmp(flag, "1");
-	free(flag);
 	for (size_t i = 0; i < n; i++) {
 		if (!list[i].active || list[i].token_len != DM_TOKEN_LEN)
 			continue;
 		if (obs_track(e, list[i].id, list[i].endpoint, list[i].path,
 		              list[i].token))
 			kept++;
-		if (cancelled)
-			reobserve(e, list[i].endpoint, list[i].path);
 	}
 	db_obs_list_free(list, n);
-	if (cancelled)
-		db_meta_set(e->d, OBS_CANCELLED_KEY, "0");
 	char ns[24];
 	snprintf(ns, sizeof ns, "%zu", kept);
 	log_kv(NLOG_INFO, "dm observations reloaded", "active", ns, NULL);
@@ -206,14 +191,6 @@ void dm_obs_forget(dm *e, const char *ep)
 static void free_obs(void *arg, const void *k, size_t kl, void *val)
 {
 	free(val);
-}
-
-void dm_stop(dm *e)
-{
-	/* libcoap cancels these observations when the context is freed; the
-	 * next start observes them again (dm_obs_reload). */
-	if (e && e->obs.n > 0)
-		db_meta_set(e->d, OBS_CANCELLED_KEY, "1");
 }
 
 void dm_obs_free_all(dm *e)

@@ -71,10 +71,8 @@ static void teardown(server *sv)
 		api_stop(sv->api);
 	if (sv->coap)
 		coap_ep_set_dm(sv->coap, NULL);
-	if (sv->dm) {
-		dm_stop(sv->dm);
+	if (sv->dm)
 		dm_free(sv->dm);
-	}
 	if (sv->coap)
 		coap_ep_on_session_end(sv->coap, NULL, NULL);
 	reg_free(sv->reg);
