@@ -182,6 +182,10 @@ db_rc db_open(const char *path, db **out, char *err, size_t errlen)
 	if ((r = set_journal_wal(d)) ||
 	    (r = exec(d, "PRAGMA synchronous=FULL", "synchronous=FULL")) ||
 	    (r = exec(d, "PRAGMA foreign_keys=ON", "foreign_keys=ON")) ||
+	    /* A bound on resident memory whatever the fleet size: 2 MiB of
+	     * pages (SQLite's default, set so it stays a decision); the
+	     * hot index pages of a million registrations fit. */
+	    (r = exec(d, "PRAGMA cache_size=-2048", "cache_size")) ||
 	    (r = migrate(d)))
 		goto fail;
 	*out = d;
@@ -196,6 +200,9 @@ void db_close(db *d)
 {
 	if (!d)
 		return;
+	/* A graceful stop keeps the batched registration writes. */
+	if (d->h)
+		db_batch_flush(d);
 	if (d->h && !sqlite3_get_autocommit(d->h))
 		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
 	for (int i = 0; i < ST_COUNT; i++)
@@ -215,6 +222,10 @@ void db_close(db *d)
 db_rc db_begin(db *d)
 {
 	db_rc r;
+	/* An explicit transaction is about state that must be durable when
+	 * it commits: the batch goes first, and never nests under it. */
+	if (d->batch_open)
+		db_batch_flush(d);
 	if (d->depth > 0 && sqlite3_get_autocommit(d->h)) {
 		/* SQLite rolled the enclosing transaction back on its own
 		 * (I/O error, disk full): its work is gone, so say so rather
@@ -289,6 +300,86 @@ db_rc db_rollback(db *d)
 	sqlite3_stmt *st = db_stmt(d, ST_ROLLBACK, "ROLLBACK");
 	db_rc r = st ? db_run(d, st, "rollback") : DB_ERROR;
 	d->depth = 0;
+	return r;
+}
+
+/* ---- batching ------------------------------------------------------------ */
+
+/* The batch is a plain BEGIN IMMEDIATE ... COMMIT that no db_begin level
+ * counts (depth stays 0): db_begin and every write statement outside it
+ * commit it first (db_stmt), so it never holds anything but the writes
+ * that joined it. */
+
+void db_batch_enable(db *d, int on)
+{
+	if (!on)
+		db_batch_flush(d);
+	d->batch_on = on ? 1 : 0;
+}
+
+size_t db_batch_pending(const db *d)
+{
+	return d->batch_open ? d->batch_n : 0;
+}
+
+uint64_t db_batch_lost(const db *d)
+{
+	return d->batch_lost;
+}
+
+db_rc db_batch_join(db *d)
+{
+	d->batch_joining = 0;
+	if (!d->batch_on || d->depth > 0)
+		return DB_OK;           /* runs on its own, or in the caller's txn */
+	if (d->batch_open && sqlite3_get_autocommit(d->h)) {
+		/* SQLite rolled the batch back on its own (disk full, I/O
+		 * error): count what went, and start a new one. */
+		d->batch_lost += d->batch_n;
+		d->batch_open = 0;
+	}
+	if (!d->batch_open) {
+		sqlite3_stmt *st = db_stmt(d, ST_BEGIN, "BEGIN IMMEDIATE");
+		db_rc r = st ? db_run(d, st, "batch begin") : DB_ERROR;
+		if (r != DB_OK)
+			return r;
+		d->batch_open = 1;
+		d->batch_n = 0;
+	}
+	d->batch_joining = 1;
+	return DB_OK;
+}
+
+void db_batch_leave(db *d, db_rc rc)
+{
+	if (d->batch_joining && rc == DB_OK)
+		d->batch_n++;
+	d->batch_joining = 0;
+}
+
+db_rc db_batch_flush(db *d)
+{
+	if (!d->batch_open)
+		return DB_OK;
+	d->batch_open = 0;
+	d->batch_joining = 0;
+	if (sqlite3_get_autocommit(d->h)) {
+		/* SQLite rolled it back on its own (I/O error, disk full). */
+		d->batch_lost += d->batch_n;
+		d->batch_n = 0;
+		return db_fail(d, DB_ERROR, "batch: rolled back by SQLite");
+	}
+	sqlite3_stmt *st = db_stmt(d, ST_COMMIT, "COMMIT");
+	db_rc r = st ? db_run(d, st, "batch commit") : DB_ERROR;
+	if (r != DB_OK && !sqlite3_get_autocommit(d->h)) {
+		char keep[sizeof d->err];
+		memcpy(keep, d->err, sizeof keep);
+		sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+		memcpy(d->err, keep, sizeof keep);
+	}
+	if (r != DB_OK)
+		d->batch_lost += d->batch_n;
+	d->batch_n = 0;
 	return r;
 }
 

@@ -45,6 +45,21 @@ db_rc db_begin(db *d);
 db_rc db_commit(db *d);
 db_rc db_rollback(db *d);
 
+/* Write-behind batching (group commit), off by default. When on, the
+ * registration writes (db_reg_put, db_reg_update, db_reg_delete) made
+ * outside an explicit transaction join one open transaction instead of
+ * each committing (one fsync each); db_batch_flush commits it with one
+ * fsync. Losing the newest of those writes to an OS crash is harmless (see
+ * docs/design.md §7). Every other write, and db_begin, flushes the batch
+ * first, so a state written "before the request is sent" (DESIGN §7) is
+ * durable when its call returns. Reads on this connection see the batch at
+ * once; other processes see it after the flush. db_close flushes too.
+ * The caller flushes within a few ms (server/registration.c, a timer). */
+void db_batch_enable(db *d, int on);      /* off flushes what is pending */
+db_rc db_batch_flush(db *d);              /* DB_OK when nothing is pending */
+size_t db_batch_pending(const db *d);     /* writes waiting in the batch */
+uint64_t db_batch_lost(const db *d);      /* writes lost to failed flushes */
+
 /* A small key-value table for the server's own settings (e.g. the check
  * value of the master key). *val is malloc'ed. */
 db_rc db_meta_get(db *d, const char *key, char **val);

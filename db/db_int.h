@@ -58,6 +58,53 @@ enum db_stmt_id {
 	ST_OBS_LIST_ALL,
 	ST_OBS_DELETE,
 
+	/* db_switch.h (profiles.c, instances.c, jobs.c,
+	 * audit.c, events.c) */
+	ST_PROF_ADD,
+	ST_PROF_GET,
+	ST_PROF_LIST,
+	ST_PROF_PICK,
+	ST_PROF_RESERVE,
+	ST_PROF_MOVE,
+	ST_PROF_RELEASE,
+	ST_PROF_LOADED,
+	ST_POOL_LIST,
+	ST_CARRIER_KNOWN,
+	ST_INST_PUT,
+	ST_INST_LIST,
+	ST_INST_BY_ICCID,
+	ST_INST_STAGED,
+	ST_INST_ROLE,
+	ST_INST_DELETE,
+	ST_JOB_ADD,
+	ST_JOB_GET,
+	ST_JOB_ACTIVE,
+	ST_JOB_SAVE,
+	ST_JOB_TRANS_ADD,
+	ST_JOB_LIST,
+	ST_JOB_UNFINISHED,
+	ST_JOB_COUNT_STATE,
+	ST_JOB_TRANSITIONS,
+	ST_AUDIT_ADD,
+	ST_AUDIT_LIST,
+	ST_EVENT_ADD,
+	ST_EVENT_LIST,
+	ST_EVENT_LAST,
+	ST_EVENT_PRUNE,
+
+	/* campaigns.c */
+	ST_CAMP_STAGE_ROW,
+	ST_CAMP_GET,
+	ST_CAMP_LIST,
+	ST_CAMP_PENDING,
+	ST_CAMP_STARTED,
+	ST_CAMP_ROW_START,
+	ST_CAMP_ROW_REFUSE,
+	ST_CAMP_ROW_BY_JOB,
+	ST_CAMP_ROW_FINISH,
+	ST_CAMP_COUNT_MOVE,
+	ST_CAMP_ROWS,
+
 	ST_COUNT
 };
 
@@ -67,6 +114,12 @@ struct db {
 	int version;               /* PRAGMA user_version after migration */
 	char err[256];
 	sqlite3_stmt *st[ST_COUNT];
+	/* The write-behind batch (db.c, "batching"). */
+	int batch_on;              /* db_batch_enable */
+	int batch_open;            /* its transaction is open */
+	int batch_joining;         /* the statement now running belongs to it */
+	size_t batch_n;            /* writes waiting in it */
+	uint64_t batch_lost;       /* writes rolled back by a failed flush */
 };
 
 /* Largest blob (payload, response, sealed key) one row takes; a bound on
@@ -125,5 +178,13 @@ db_rc db_collect(db *d, sqlite3_stmt *st, size_t size, db_row_fn row,
                  db_clear_fn clear, void **out, size_t *n, const char *what);
 /* Checks a list limit: positive. */
 db_rc db_check_limit(db *d, int limit);
+
+/* A write that may ride in the write-behind batch (db.h, db_batch_enable)
+ * calls db_batch_join before it takes its statement and db_batch_leave
+ * after it ran, whatever happened: with batching on and no explicit
+ * transaction open, join opens the batch transaction if needed and marks
+ * the statement as part of it, so db_stmt does not flush for it. */
+db_rc db_batch_join(db *d);
+void db_batch_leave(db *d, db_rc rc);
 
 #endif

@@ -98,11 +98,26 @@ static db_rc reg_one(db *d, sqlite3_stmt *st, db_registration *out,
 	return r;
 }
 
+static db_rc reg_put(db *d, const db_registration *r);
+static db_rc reg_update(db *d, const db_registration *r, int by_id);
+static db_rc reg_delete(db *d, const char *endpoint);
+
+/* The three writes below join the write-behind batch when it is on
+ * (db_batch_enable): losing the newest of them to an OS crash is harmless,
+ * the device registers again (docs/design.md §7). */
 db_rc db_reg_put(db *d, const db_registration *r)
 {
 	db_rc rc = check_reg(d, r);
-	if (rc)
+	if (rc || (rc = db_batch_join(d)))
 		return rc;
+	rc = reg_put(d, r);
+	db_batch_leave(d, rc);
+	return rc;
+}
+
+static db_rc reg_put(db *d, const db_registration *r)
+{
+	db_rc rc;
 	/* An upsert keyed by endpoint: a reg_id held by another endpoint is a
 	 * conflict, where INSERT OR REPLACE would silently drop that row. */
 	sqlite3_stmt *st = db_stmt(d, ST_REG_PUT,
@@ -186,6 +201,16 @@ db_rc db_reg_update(db *d, const db_registration *r)
 	if (!by_id && !r->endpoint[0])
 		return db_fail(d, DB_ERROR, "registration update: no reg_id "
 		               "and no endpoint");
+	if ((rc = db_batch_join(d)))
+		return rc;
+	rc = reg_update(d, r, by_id);
+	db_batch_leave(d, rc);
+	return rc;
+}
+
+static db_rc reg_update(db *d, const db_registration *r, int by_id)
+{
+	db_rc rc;
 #define REG_SET "UPDATE registrations SET updated_at = ?3, " \
 	"expires_at = ?4, lifetime = ?5, binding = ?6, queue_mode = ?7, " \
 	"addr = ?8, transport = ?9, links = coalesce(?10, links) "
@@ -220,8 +245,16 @@ db_rc db_reg_delete(db *d, const char *endpoint)
 {
 	db_registration probe;
 	db_rc r = db_check_key(d, endpoint, sizeof probe.endpoint, "endpoint");
-	if (r)
+	if (r || (r = db_batch_join(d)))
 		return r;
+	r = reg_delete(d, endpoint);
+	db_batch_leave(d, r);
+	return r;
+}
+
+static db_rc reg_delete(db *d, const char *endpoint)
+{
+	db_rc r;
 	sqlite3_stmt *st = db_stmt(d, ST_REG_DELETE,
 		"DELETE FROM registrations WHERE endpoint = ?1");
 	if (!st)

@@ -12,15 +12,23 @@
 
 sqlite3_stmt *db_stmt(db *d, enum db_stmt_id id, const char *sql)
 {
-	if (d->st[id])
-		return d->st[id];
-	int rc = sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	                            &d->st[id], NULL);
-	if (rc != SQLITE_OK) {
-		db_sqlfail(d, rc, "prepare");
-		sqlite3_finalize(d->st[id]);
-		d->st[id] = NULL;
+	if (!d->st[id]) {
+		int rc = sqlite3_prepare_v3(d->h, sql, -1,
+		                            SQLITE_PREPARE_PERSISTENT, &d->st[id],
+		                            NULL);
+		if (rc != SQLITE_OK) {
+			db_sqlfail(d, rc, "prepare");
+			sqlite3_finalize(d->st[id]);
+			d->st[id] = NULL;
+			return NULL;
+		}
 	}
+	/* A write that is not part of the write-behind batch must be durable
+	 * when its call returns: commit the batch before it runs. Every
+	 * statement comes through here, so no table family can forget. */
+	if (d->batch_open && !d->batch_joining &&
+	    !sqlite3_stmt_readonly(d->st[id]))
+		db_batch_flush(d);
 	return d->st[id];
 }
 

@@ -1,7 +1,8 @@
 /*
  * coap_endpoint.h: the libcoap side of nusimd. One libcoap context with a
  * CoAP/UDP and a CoAP/DTLS (PSK) endpoint, driven by the loop (the context
- * fd on EPOLLIN, coap_io_prepare_epoll for the timeout). libcoap's response,
+ * fd on EPOLLIN: coap_io_do_epoll on its events, every queued datagram of
+ * the UDP endpoint in one call; coap_io_prepare_epoll when due). libcoap's response,
  * NACK and session events are forwarded to the DM engine and to whoever
  * registered for session ends (the registration interface).
  */
@@ -24,6 +25,7 @@ typedef struct {
 	int64_t max_handshakes;      /* DTLS handshakes at once */
 	coap_dtls_id_callback_t psk_cb;  /* identity -> key (server/psk.c) */
 	void *psk_arg;
+	int64_t socket_buffer;       /* SO_RCVBUF/SO_SNDBUF bytes, 0 = leave */
 } coap_ep_config;
 
 /* Called when libcoap ends a session (deleted, DTLS closed or failed). */

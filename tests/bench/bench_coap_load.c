@@ -13,6 +13,7 @@
  *
  * usage: bench_coap_load --server HOST:PORT --devices N [--mode register-update|get]
  *        [--seconds S] [--window W] [--bind-base 127.0.1.1] [--prefix P] [--path P]
+ *        [--binding B]    (b= of the Register, default U; UQ for queue mode)
  *        [--wait-stdin]   (after registering, wait for a line on stdin)
  */
 #include <arpa/inet.h>
@@ -157,6 +158,9 @@ int main(int argc, char **argv)
 	const char *base = arg(argc, argv, "--bind-base", "127.0.1.1");
 	const char *prefix = arg(argc, argv, "--prefix", "bench");
 	const char *getpath = arg(argc, argv, "--path", "");
+	const char *binding = arg(argc, argv, "--binding", "U");
+	char bq[32];
+	snprintf(bq, sizeof bq, "b=%s", binding);
 	int wait_stdin = 0;
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--wait-stdin"))
@@ -225,7 +229,7 @@ int main(int argc, char **argv)
 						char q[96];
 						snprintf(q, sizeof q, "ep=%s-%06d", prefix, next + 1);
 						const char *path[] = { "rd" };
-						const char *qs[] = { q, "lt=86400", "lwm2m=1.1", "b=U" };
+						const char *qs[] = { q, "lt=86400", "lwm2m=1.1", bq };
 						build(d, 2, path, 1, qs, 4, "</1/0>,</3/0>,</4/0>,</507>;ver=1.0,</508/0>");
 					} else if (is_get) {
 						const char *path[] = { getpath };

@@ -80,8 +80,10 @@ static int fx_init(struct fx *f, int allow_nosec)
 	uint8_t key[32] = { 1, 2, 3 };
 	unsigned p;
 	char host[64];
-	coap_ep_config cc = { "127.0.0.1:0", "127.0.0.1:0", 300, 0, 100,
-	                      psk_lookup, NULL };
+	coap_ep_config cc = { .coap_listen = "127.0.0.1:0",
+	                      .coaps_listen = "127.0.0.1:0",
+	                      .session_timeout_s = 300, .max_handshakes = 100,
+	                      .psk_cb = psk_lookup };
 	reg_config rc;
 
 	memset(f, 0, sizeof *f);
@@ -106,8 +108,9 @@ static int fx_init(struct fx *f, int allow_nosec)
 	if (!f->ep)
 		return -1;
 	loop_add_check(f->l, psk_wipe, NULL);
-	rc = (reg_config){ f->l, f->d, NULL, coap_ep_context(f->ep), allow_nosec,
-	                   60000 };
+	rc = (reg_config){ .l = f->l, .db = f->d, .ctx = coap_ep_context(f->ep),
+	                   .allow_nosec = allow_nosec,
+	                   .expiry_interval_ms = 60000 };
 	f->reg = reg_new(&rc, err, sizeof err);
 	coap_ep_on_session_end(f->ep, reg_session_gone, f->reg);
 	config_split_hostport(coap_ep_bound(f->ep, 0), host, sizeof host, &p);
