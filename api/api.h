@@ -24,6 +24,17 @@ typedef struct {
  * `bound`. NULL on failure with the reason in err. */
 api *api_start(loop *l, db *d, dm *e, const seal_key *k, const api_config *cfg,
                char *bound, size_t boundlen, char *err, size_t errlen);
+/* Hands the campaign engine (server/campaign.h) to the campaign routes;
+ * until then they answer 503. */
+struct campaigns;
+void api_set_campaigns(api *a, struct campaigns *c);
+
+/* Hands the switch engine and the event bus to the profile, switch, job
+ * and /events routes; until then they answer 503. */
+struct sw;
+struct evbus;
+void api_set_switch(api *a, struct sw *s, struct evbus *bus);
+
 /* Resumes and answers every suspended call (503), then stops the daemon. */
 void api_stop(api *a);
 

@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 
 #include "api/api.h"
+#include "db/db_switch.h"
 
 #define API_PROBLEM_BASE "https://nusimd.dev/problems/"
 #define API_MAX_CONNECTIONS 512
@@ -28,6 +29,10 @@ typedef struct {
 } api_params;
 
 typedef void (*api_handler)(api_call *c);
+/* A streamed body: gets each chunk as it arrives instead of the body being
+ * collected (and bounded by max_body); the handler then runs at the end.
+ * It returns 0, or -1 after setting a problem (the rest is dropped). */
+typedef int (*api_body_fn)(api_call *c, const char *data, size_t n);
 
 typedef struct {
 	const char *method;
@@ -57,6 +62,10 @@ struct api {
 	int nwaiting;
 	int need_run;          /* a call was resumed: run MHD without sleeping */
 	int stopping;
+	struct campaigns *camp; /* api_set_campaigns; NULL until set */
+	struct sw *sw;          /* api_set_switch; NULL until set */
+	struct evbus *bus;
+	struct api_sse *sse;    /* h_events.c: the open /events streams */
 };
 
 enum call_state {
@@ -100,6 +109,15 @@ struct api_call {
 	int create_inst;    /* instance id a Create chose, -1 if unknown */
 	int got_result;     /* the dm callback fired */
 	api_call *wprev, *wnext;
+
+	/* handler state that lives as long as the call (streamed bodies) */
+	void *ctx;
+	void (*ctx_free)(void *ctx);
+	/* a streamed response: when reader is set, call_queue answers with
+	 * MHD_create_response_from_callback; reader_free owns reader_cls */
+	MHD_ContentReaderCallback reader;
+	void *reader_cls;
+	MHD_ContentReaderFreeCallback reader_free;
 };
 
 /* ---- http.c -------------------------------------------------------------- */
@@ -123,6 +141,9 @@ int api_ctype_is_json(const char *ct);
 const api_route *api_route_find(const char *method, const char *url,
                                 api_params *params, int *status, char **allow);
 void api_params_free(api_params *p);
+/* The streamed-body function of r's handler; NULL when its body is
+ * collected into c->body (most routes). */
+api_body_fn api_route_body(const api_route *r);
 const char *api_param(const api_call *c, const char *name);
 
 /* ---- auth.c -------------------------------------------------------------- */
@@ -175,6 +196,39 @@ void h_request_delete(api_call *c);
 void h_tokens_list(api_call *c);
 void h_tokens_post(api_call *c);
 void h_token_delete(api_call *c);
+void h_campaigns_list(api_call *c);
+void h_campaigns_post(api_call *c);
+int h_campaigns_body(api_call *c, const char *data, size_t n);
+void h_campaign_get(api_call *c);
+void h_campaign_action(api_call *c);
+void h_campaign_report(api_call *c);
+/* The carrier switch: h_profiles.c, h_switch.c, h_jobs.c, h_audit.c,
+ * h_events.c. */
+void h_profiles_post(api_call *c);
+void h_profiles_import(api_call *c);
+void h_profiles_list(api_call *c);
+void h_carriers_list(api_call *c);
+void h_switch_post(api_call *c);
+void h_stage_post(api_call *c);
+void h_stage_delete(api_call *c);
+void h_job_get(api_call *c);
+void h_jobs_list(api_call *c);
+void h_job_cancel(api_call *c);
+void h_audit_list(api_call *c);
+void h_events(api_call *c);
+/* The job as every job route shows it (with transitions when asked). */
+json_t *api_job_json(db *d, const db_job *j, int with_transitions);
+/* The 507 instances nusimd wrote to ep (GET /devices/{ep}: "profiles"). */
+json_t *api_staged_json(db *d, const char *ep);
+/* One mapping of the switch engine's refusals to HTTP. */
+void api_switch_problem(api_call *c, int rc, int64_t job_id, const char *err);
+/* 0 when the switch engine is attached, else a 503 is set. */
+int api_need_switch(api_call *c);
+/* SSE streams: subscribe to the bus; end every stream (api_stop); free. */
+void api_events_attach(api *a);
+void api_events_stop(api *a);
+void api_events_free(api *a);
+
 /* h_devices.c, for h_observations_list and h_device_get. */
 json_t *api_observation_json(const db_observation *o);
 /* h_lwm2m.c: answers every waiting call with 503 (api_stop). */

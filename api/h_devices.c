@@ -180,6 +180,8 @@ void h_device_get(api_call *c)
 	                        rrc == DB_OK ? &r : NULL, 1);
 	if (j)
 		json_object_set_new(j, "observations", observations_json(c->a->d, ep));
+	if (j)   /* the 507 instances nusimd wrote: staged, active, fallback */
+		json_object_set_new(j, "profiles", api_staged_json(c->a->d, ep));
 	api_reply_json(c, 200, j);
 out:
 	if (drc == DB_OK)

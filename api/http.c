@@ -121,6 +121,10 @@ static void call_free(api_call *c)
 		c->state = CALL_QUEUED;
 	}
 	api_lwm2m_abort(c);   /* drops a timer or dm callback still pending */
+	if (c->ctx_free)
+		c->ctx_free(c->ctx);
+	if (c->reader_free && c->reader_cls)
+		c->reader_free(c->reader_cls);   /* never handed to MHD */
 	api_params_free(&c->params);
 	free(c->url);
 	if (c->body)
@@ -137,11 +141,21 @@ static enum MHD_Result call_queue(api_call *c)
 {
 	if (c->status == 0)
 		api_problem(c, 500, "internal", NULL, "the handler set no response");
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		c->resp_len, c->resp, MHD_RESPMEM_MUST_FREE);
-	if (!r)
-		return MHD_NO;
-	c->resp = NULL;
+	struct MHD_Response *r;
+	if (c->reader && c->status < 300) {
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024,
+		                                      c->reader, c->reader_cls,
+		                                      c->reader_free);
+		if (!r)
+			return MHD_NO;
+		c->reader_cls = NULL;   /* MHD frees it with the response */
+	} else {
+		r = MHD_create_response_from_buffer(c->resp_len, c->resp,
+		                                    MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			return MHD_NO;
+		c->resp = NULL;
+	}
 	if (c->ctype)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, c->ctype);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -185,7 +199,7 @@ static void call_start(api_call *c)
 	if (api_auth(c, c->route->min_role))
 		return;
 	const char *cl = api_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
+	if (cl && !api_route_body(c->route)) {   /* a streamed body has its own bounds */
 		char *end;
 		errno = 0;
 		unsigned long long n = strtoull(cl, &end, 10);
@@ -247,6 +261,13 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 			return call_queue(c);
 		return MHD_YES;
 	}
+	api_body_fn body = c->route ? api_route_body(c->route) : NULL;
+	if (c->state == CALL_NEW && *upload_data_size && body) {
+		if (!c->status)
+			body(c, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
 	if (c->state == CALL_NEW && *upload_data_size) {
 		call_body(c, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -258,7 +279,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 			            json_pack("{sI}", "max_body", (json_int_t)a->cfg.max_body),
 			            "the body is larger than the limit of %zu bytes",
 			            a->cfg.max_body);
-		else
+		else if (!c->status)   /* a streamed body may have failed */
 			c->route->handler(c);
 		if (c->state == CALL_SUSPENDED)
 			return MHD_YES;
@@ -461,9 +482,11 @@ void api_stop(api *a)
 	if (!a)
 		return;
 	a->stopping = 1;
-	/* Answer every waiting call, then give MHD a moment to send those. */
+	/* Answer every waiting call, end the event streams, then give MHD a
+	 * moment to send those. */
 	while (a->waiting)
 		api_lwm2m_abort(a->waiting);
+	api_events_stop(a);
 	for (int i = 0; i < 20 && a->need_run; i++) {
 		a->need_run = 0;
 		MHD_run(a->mhd);
@@ -474,5 +497,6 @@ void api_stop(api *a)
 	loop_del_fd(a->l, a->mhd_fd);
 	a->hook->a = NULL;
 	MHD_stop_daemon(a->mhd);
+	api_events_free(a);
 	free(a);
 }

@@ -42,13 +42,46 @@ static const api_route routes[] = {
 	{ "PATCH",  LW,                                  O, LW_PLAIN, h_lwm2m },
 	{ "POST",   LW,                                  O, LW_PLAIN, h_lwm2m },
 	{ "DELETE", LW,                                  O, LW_PLAIN, h_lwm2m },
+	{ "POST",   "/api/v1/devices/{ep}/switch",       O, 0, h_switch_post },
+	{ "POST",   "/api/v1/devices/{ep}/stage",        O, 0, h_stage_post },
+	{ "DELETE", "/api/v1/devices/{ep}/stage/{carrier}", O, 0, h_stage_delete },
 	{ "GET",    "/api/v1/registrations",             V, 0, h_registrations_list },
+	{ "POST",   "/api/v1/profiles/import",           O, 0, h_profiles_import },
+	{ "GET",    "/api/v1/profiles",                  V, 0, h_profiles_list },
+	{ "POST",   "/api/v1/profiles",                  O, 0, h_profiles_post },
+	{ "GET",    "/api/v1/carriers",                  V, 0, h_carriers_list },
+	{ "GET",    "/api/v1/jobs",                      V, 0, h_jobs_list },
+	{ "GET",    "/api/v1/jobs/{id}",                 V, 0, h_job_get },
+	{ "POST",   "/api/v1/jobs/{id}/cancel",          O, 0, h_job_cancel },
+	{ "GET",    "/api/v1/audit",                     O, 0, h_audit_list },
+	{ "GET",    "/api/v1/events",                    V, 0, h_events },
 	{ "GET",    "/api/v1/requests/{id}",             V, 0, h_request_get },
 	{ "DELETE", "/api/v1/requests/{id}",             O, 0, h_request_delete },
+	{ "GET",    "/api/v1/campaigns",                 V, 0, h_campaigns_list },
+	{ "POST",   "/api/v1/campaigns",                 O, 0, h_campaigns_post },
+	{ "GET",    "/api/v1/campaigns/{id}",            V, 0, h_campaign_get },
+	{ "GET",    "/api/v1/campaigns/{id}/report",     V, 0, h_campaign_report },
+	{ "POST",   "/api/v1/campaigns/{id}/{action}",   O, 0, h_campaign_action },
 	{ "GET",    "/api/v1/tokens",                    A, 0, h_tokens_list },
 	{ "POST",   "/api/v1/tokens",                    A, 0, h_tokens_post },
 	{ "DELETE", "/api/v1/tokens/{id}",               A, 0, h_token_delete },
 };
+
+/* Handlers whose upload is too large to collect get it chunk by chunk. */
+static const struct {
+	api_handler handler;
+	api_body_fn body;
+} streamed[] = {
+	{ h_campaigns_post, h_campaigns_body },
+};
+
+api_body_fn api_route_body(const api_route *r)
+{
+	for (size_t i = 0; r && i < sizeof streamed / sizeof streamed[0]; i++)
+		if (streamed[i].handler == r->handler)
+			return streamed[i].body;
+	return NULL;
+}
 
 #define MAX_SEGS 32
 

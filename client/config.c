@@ -11,6 +11,7 @@ void device_cfg_defaults(device_cfg *c)
 	c->lifetime = 300;
 	c->awake = 10;
 	c->lwm2m_version = "1.1";
+	c->attach_timeout = 30;
 }
 
 static int hexval(char ch)

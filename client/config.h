@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "client/nusim.h"
+
+struct carrier_map;
+struct pkg_sim;
+
 #define CLIENT_MAX_PSK_KEY 64
 
 typedef struct {
@@ -25,7 +30,18 @@ typedef struct {
 	const char *lwm2m_version;  /* "1.0", "1.1", "1.2" */
 	const char *iccid;          /* NULL = derived from the endpoint */
 	const char *eid;            /* NULL = derived from the endpoint */
-	const char *pki_dir;        /* nuSIM key/cert of `nusimd pki device` */
+	const char *nusim_dir;      /* nuSIM key/cert of `nusimd pki device` */
+	/* Fleet mode makes each device's nuSIM in memory (--pki-dir): the
+	 * device takes `sim` over and copies the certificate. */
+	struct pkg_sim *sim;
+	const uint8_t *cert_der;
+	size_t cert_len;
+	struct carrier_map *carriers; /* shared, may be NULL (carrier.h) */
+	const char *home_carrier;   /* carrier of the initial profile */
+	unsigned slot;              /* which address of a carrier's range */
+	int attach_timeout;         /* seconds to attach on a new carrier */
+	nusim_fault fault;          /* --fault */
+	const char *state_file;     /* --state-file, NULL = none */
 	int control;                /* the stdin line protocol drives sleep */
 	int quiet_requests;         /* log served requests at debug (fleets) */
 } device_cfg;

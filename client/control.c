@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/carrier.h"
 #include "client/device.h"
 #include "client/log.h"
 
@@ -148,6 +149,40 @@ static int cmd_rebind(device *d, char **argv, char *out, size_t outlen)
 	return device_cmd_rebind(d, argv[1], out, outlen);
 }
 
+/* coverage NAME on|off: the carrier is shared by every device. */
+static int cmd_coverage(device *d, char **argv, char *out, size_t outlen)
+{
+	int on = !strcmp(argv[2], "on");
+	if (!on && strcmp(argv[2], "off")) {
+		snprintf(out, outlen, "usage: coverage NAME on|off");
+		return -1;
+	}
+	if (!device_carriers(d) ||
+	    carrier_set_coverage(device_carriers(d), argv[1], on)) {
+		snprintf(out, outlen, "bad carrier name or too many carriers");
+		return -1;
+	}
+	snprintf(out, outlen, "carrier=%s coverage=%s", argv[1], argv[2]);
+	return 0;
+}
+
+static int cmd_fault(device *d, char **argv, char *out, size_t outlen)
+{
+	return device_cmd_fault(d, argv[1], out, outlen);
+}
+
+static int cmd_nusim(device *d, char **argv, char *out, size_t outlen)
+{
+	const nusim *n = device_nusim(d);
+	char f[32];
+	snprintf(out, outlen, "iccid=%s carrier=\"%s\" backup=%s "
+	         "backup_carrier=\"%s\" busy=%d fault=%s",
+	         n->cur.iccid, n->cur.carrier,
+	         n->backup.iccid[0] ? n->backup.iccid : "-", n->backup.carrier,
+	         n->busy, nusim_fault_str(&n->fault, f, sizeof f));
+	return 0;
+}
+
 static const char *const state_names[] = {
 	[DEV_NEW] = "new", [DEV_REGISTERING] = "registering",
 	[DEV_REGISTERED] = "registered", [DEV_RETRY] = "retrying",
@@ -178,6 +213,9 @@ static const struct {
 	{ "set", 2, cmd_set, "set PATH VALUE" },
 	{ "get", 1, cmd_get, "get PATH" },
 	{ "status", 0, cmd_status, "status" },
+	{ "nusim", 0, cmd_nusim, "nusim" },
+	{ "coverage", 2, cmd_coverage, "coverage NAME on|off" },
+	{ "fault", 1, cmd_fault, "fault FAULT" },
 };
 
 static void answer(int ok, const char *text)

@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 
+#include "client/carrier.h"
 #include "client/defaults.h"
 #include "client/log.h"
 #include "client/nusim.h"
@@ -32,6 +34,12 @@
 
 typedef enum { OP_NONE = 0, OP_REGISTER, OP_UPDATE, OP_DEREGISTER } dev_op;
 
+/* After a Load Profile the device moves to the new carrier; when it cannot
+ * register there in time it loads the backup and goes back. */
+enum { ATTACH_NONE = 0, ATTACH_NEW, ATTACH_FALLBACK };
+/* The 2.04 of the Execute and the 508/6 notification leave first. */
+#define LEAVE_DELAY_MS 500
+
 static const char *const op_names[] = { "none", "register", "update",
                                         "deregister" };
 
@@ -45,8 +53,14 @@ struct device {
 	objstore *store;
 	dedup *dd;                  /* created on the first served request */
 	block1_state *b1;           /* created on the first Block1 request */
-	pkg_sim *sim;               /* the nuSIM's keys, with --pki */
-	uint64_t reattach_at;       /* after a profile switch: new port, Update */
+	pkg_sim *sim;               /* the nuSIM's keys, with --nusim-dir */
+	nusim ns;                   /* loaded profile, backup, busy, fault */
+	carrier_map *carriers;      /* shared with the other devices */
+	char *state_file;
+	uint64_t leave_at;          /* after a Load Profile: leave the carrier */
+	uint64_t attach_deadline;   /* fall back when not attached by then */
+	int attach_phase;           /* ATTACH_* */
+	unsigned attaches;          /* carrier changes so far: next address */
 
 	dev_state state;
 	dev_op op;
@@ -69,6 +83,7 @@ struct device {
 	unsigned session_dead : 1;
 	unsigned shutting_down : 1;
 	unsigned want_deregister : 1;
+	unsigned state_dirty : 1;   /* --state-file needs writing */
 };
 
 static uint64_t now_ms(void)
@@ -191,6 +206,8 @@ static void on_store_change(void *arg, const lwm2m_path *p)
 		}
 	}
 	client_kick(d->cl); /* a deferred notification needs a timer */
+	if (p->id[0] == 507 && d->state_file)
+		d->state_dirty = 1; /* a package staged, changed or deleted */
 	if (p->len == 1) {
 		/* Instances came or went: serve them and tell the server. */
 		serve_sync_resources(ctx, d->store);
@@ -209,6 +226,71 @@ static void on_store_change(void *arg, const lwm2m_path *p)
 	}
 }
 
+/* ---- the nuSIM's profile and carrier ------------------------------------ */
+
+/* Moves the source address to one of `carrier`'s range (the next one each
+ * time, so every attach comes from a new address). 0, or -1 when the
+ * carrier has no range (the address stays). */
+static int bind_to_carrier(device *d, const char *name)
+{
+	char addr[INET_ADDRSTRLEN];
+	const carrier *c = carrier_find(d->carriers, name);
+	if (carrier_addr(c, d->cfg.slot + d->attaches, addr, sizeof addr) < 0)
+		return -1;
+	char *n = strdup(addr);
+	if (!n)
+		return -1;
+	free(d->bind);
+	d->bind = n;
+	d->cfg.bind_addr = n;
+	/* 4/0/4 IP Addresses shows what the server sees. */
+	lwm2m_path ip = { { 4, 0, 4, 0 }, 4 };
+	if (d->store)
+		objstore_set_string(d->store, &ip, n);
+	return 0;
+}
+
+static void save_state(device *d)
+{
+	char err[256];
+	d->state_dirty = 0;
+	if (d->state_file && nusim_state_save(d->state_file, &d->ns, d->store,
+	                                      err, sizeof err) < 0)
+		clog_msg(CLOG_ERROR, "state-save-failed", "ep=%s error=\"%s\"",
+		         d->endpoint, err);
+}
+
+/* The nuSIM's start: the initial profile on the home carrier, or what the
+ * --state-file kept; the source address from that carrier's range. */
+static int nusim_setup(device *d, const char *iccid, char *err, size_t errlen)
+{
+	const carrier_map *m = d->cfg.carriers;
+	const char *home = d->cfg.home_carrier ? d->cfg.home_carrier
+	                   : m && m->n ? m->c[0].name : "";
+	d->carriers = d->cfg.carriers;
+	d->ns.fault = d->cfg.fault;
+	snprintf(d->ns.cur.iccid, sizeof d->ns.cur.iccid, "%.*s", NUSIM_ICCID_MAX,
+	         iccid);
+	snprintf(d->ns.cur.carrier, sizeof d->ns.cur.carrier, "%s", home);
+	if (d->cfg.state_file) {
+		if (!(d->state_file = strdup(d->cfg.state_file))) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		d->cfg.state_file = d->state_file;
+		int rc = nusim_state_load(d->state_file, &d->ns, d->store, err,
+		                          errlen);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			clog_msg(CLOG_INFO, "state-loaded", "ep=%s iccid=%s carrier=\"%s\"",
+			         d->endpoint, d->ns.cur.iccid, d->ns.cur.carrier);
+	}
+	if (d->carriers && carrier_find(d->carriers, d->ns.cur.carrier))
+		bind_to_carrier(d, d->ns.cur.carrier);
+	return 0;
+}
+
 /* ---- lifecycle ------------------------------------------------------- */
 
 device *device_new(client *cl, const device_cfg *cfg, char *err, size_t errlen)
@@ -220,6 +302,8 @@ device *device_new(client *cl, const device_cfg *cfg, char *err, size_t errlen)
 	}
 	d->cl = cl;
 	d->cfg = *cfg;
+	d->sim = cfg->sim; /* fleet mode: made in memory, ours now */
+	d->cfg.sim = NULL;
 	d->server_uri = dupstr(cfg->server_uri);
 	d->endpoint = dupstr(cfg->endpoint);
 	d->identity = dupstr(cfg->psk_identity);
@@ -277,20 +361,27 @@ device *device_new(client *cl, const device_cfg *cfg, char *err, size_t errlen)
 	}
 	uint8_t *cert = NULL;
 	size_t certlen = 0;
-	if (cfg->pki_dir && pki_load_sim(cfg->pki_dir, eid, &d->sim, &cert,
-	                                 &certlen, err, errlen)) {
+	if (cfg->nusim_dir && !d->sim &&
+	    pki_load_sim(cfg->nusim_dir, eid, &d->sim, &cert, &certlen, err,
+	                 errlen)) {
 		size_t n = strlen(err);
-		snprintf(err + n, errlen - n, " (--pki %s, EID %s)", cfg->pki_dir, eid);
+		snprintf(err + n, errlen - n, " (--nusim-dir %s, EID %s)",
+		         cfg->nusim_dir, eid);
 		goto fail;
 	}
 	d->store = objstore_new();
 	int irc = d->store ? (int)defaults_install(d->store, &d->cfg, eid, iccid,
-	                                           cert, certlen) : -1;
+	                                           cert ? cert : cfg->cert_der,
+	                                           cert ? certlen : cfg->cert_len)
+	                   : -1;
 	free(cert);
+	d->cfg.cert_der = NULL;
 	if (irc) {
 		snprintf(err, errlen, "cannot build the object store");
 		goto fail;
 	}
+	if (nusim_setup(d, iccid, err, errlen) < 0)
+		goto fail;
 	if (serve_sync_resources(client_coap(cl), d->store) != 0) {
 		snprintf(err, errlen, "cannot create the CoAP resources");
 		goto fail;
@@ -322,6 +413,7 @@ void device_free(device *d)
 	dedup_free(d->dd);
 	block1_free(d->b1);
 	pkg_sim_free(d->sim);
+	free(d->state_file);
 	OPENSSL_cleanse(d->cfg.psk_key, sizeof d->cfg.psk_key);
 	free(d->server_uri);
 	free(d->endpoint);
@@ -490,6 +582,14 @@ static void start_register(device *d)
 	/* A fresh registration states everything again. */
 	d->links_dirty = 0;
 	d->lt_dirty = 0;
+	if (!carrier_has_coverage(d->carriers, d->ns.cur.carrier)) {
+		/* No network: the Register never leaves the device. */
+		clog_msg(CLOG_WARN, "register-failed", "ep=%s reason=no-coverage "
+		         "carrier=\"%s\"", d->endpoint, d->ns.cur.carrier);
+		close_session(d);
+		schedule_retry(d);
+		return;
+	}
 	if (send_op(d, OP_REGISTER) < 0) {
 		clog_msg(CLOG_WARN, "register-failed", "ep=%s reason=send-failed",
 		     d->endpoint);
@@ -553,9 +653,98 @@ static int64_t tick_min(int64_t a, int64_t b)
 
 static int64_t device_tick_reg(device *d, uint64_t now);
 
+/* The device leaves its carrier after a Load Profile: the session and the
+ * registration there are gone; it attaches on the new profile's carrier
+ * from an address of that carrier's range and registers again, as a real
+ * device that changed its SIM profile boots its LwM2M client again. */
+static void leave_carrier(device *d, uint64_t now)
+{
+	if (d->ns.fault.kind == NUSIM_FAULT_CRASH) {
+		clog_msg(CLOG_WARN, "fault-crash", "ep=%s iccid=%s", d->endpoint,
+		         d->ns.cur.iccid);
+		fflush(NULL);
+		_exit(3);
+	}
+	d->op = OP_NONE;
+	close_session(d);
+	d->asleep = 0;
+	d->want_update = d->want_register = d->want_sleep = d->want_wake = 0;
+	d->location[0] = 0;
+	d->attaches++;
+	if (bind_to_carrier(d, d->ns.cur.carrier) < 0)
+		clog_msg(CLOG_WARN, "carrier-unknown", "ep=%s carrier=\"%s\" "
+		         "reason=\"no --carrier range: the address stays\"",
+		         d->endpoint, d->ns.cur.carrier);
+	if (d->ns.fault.kind == NUSIM_FAULT_NEVER_RETURN) {
+		clog_msg(CLOG_WARN, "fault-never-return", "ep=%s iccid=%s",
+		         d->endpoint, d->ns.cur.iccid);
+		d->state = DEV_DEREGISTERED;
+		return;
+	}
+	uint64_t delay = d->ns.fault.kind == NUSIM_FAULT_LATE
+	                 ? (uint64_t)d->ns.fault.arg * 1000u : 0;
+	d->state = DEV_RETRY;
+	d->retry_at = now + delay;
+	d->backoff = 0;
+	d->attach_phase = ATTACH_NEW;
+	d->attach_deadline = now + delay + (uint64_t)d->cfg.attach_timeout * 1000u;
+	clog_msg(CLOG_INFO, "carrier-switch", "ep=%s carrier=\"%s\" iccid=%s "
+	         "bind=%s delay_ms=%llu", d->endpoint, d->ns.cur.carrier,
+	         d->ns.cur.iccid, d->bind ? d->bind : "any",
+	         (unsigned long long)delay);
+}
+
+/* Not attached on the new carrier in time: load the backup profile again
+ * and register on its carrier, from that carrier's range. */
+static void fall_back(device *d, uint64_t now)
+{
+	char failed[NUSIM_ICCID_MAX + 1];
+	snprintf(failed, sizeof failed, "%s", d->ns.cur.iccid);
+	d->op = OP_NONE;
+	close_session(d);
+	d->attach_deadline = 0;
+	if (nusim_fallback(d->store, &d->ns) < 0) {
+		/* Nothing to go back to: keep trying where we are. */
+		d->attach_phase = ATTACH_NONE;
+		d->ns.busy = 0;
+		return;
+	}
+	clog_msg(CLOG_WARN, "fallback", "ep=%s from=%s iccid=%s carrier=\"%s\"",
+	         d->endpoint, failed, d->ns.cur.iccid, d->ns.cur.carrier);
+	save_state(d);
+	d->attaches++;
+	bind_to_carrier(d, d->ns.cur.carrier);
+	d->attach_phase = ATTACH_FALLBACK;
+	d->state = DEV_RETRY;
+	d->retry_at = now;
+	d->backoff = 0;
+}
+
+static int64_t nusim_tick(device *d, uint64_t now)
+{
+	if (d->shutting_down)
+		return -1;
+	if (d->state_dirty)
+		save_state(d);
+	if (d->leave_at) {
+		if (now < d->leave_at)
+			return until(d->leave_at, now);
+		d->leave_at = 0;
+		leave_carrier(d, now);
+		return 0;
+	}
+	if (d->attach_phase == ATTACH_NEW && d->state != DEV_REGISTERED) {
+		if (now < d->attach_deadline)
+			return until(d->attach_deadline, now);
+		fall_back(d, now);
+		return 0;
+	}
+	return -1;
+}
+
 int64_t device_tick(device *d, uint64_t now)
 {
-	int64_t n = device_tick_reg(d, now);
+	int64_t n = tick_min(nusim_tick(d, now), device_tick_reg(d, now));
 	/* pmin/pmax of Write-Attributes, only while the server can hear us. */
 	if (d->state == DEV_REGISTERED && !d->asleep)
 		n = tick_min(n, objstore_notify_due(d->store, now, fire_notify, d));
@@ -610,17 +799,6 @@ static int64_t device_tick_reg(device *d, uint64_t now)
 	if (d->want_sleep && !d->asleep) {
 		d->want_sleep = 0;
 		go_to_sleep(d);
-	}
-	if (d->reattach_at && !d->asleep) {
-		if (now < d->reattach_at)
-			return until(d->reattach_at, now);
-		/* On the new carrier the device has a new address: a new session
-		 * from a fresh port (a new DTLS handshake), then an Update. */
-		d->reattach_at = 0;
-		clog_msg(CLOG_INFO, "reattached", "ep=%s", d->endpoint);
-		d->session_dead = 1;
-		start_update(d);
-		return 0;
 	}
 	if (d->asleep) {
 		if (d->want_wake || d->want_update ||
@@ -698,11 +876,39 @@ const struct pkg_sim *device_sim(const device *d)
 	return d->sim;
 }
 
-void device_exec_reattach(device *d)
+void device_exec_load_profile(device *d)
 {
-	/* Give the 2.04 and the 508/6 notification a moment to leave. */
-	d->reattach_at = now_ms() + 1000;
+	int result = nusim_load(d->store, d->sim, &d->ns);
+	clog_msg(CLOG_INFO, "load-profile", "ep=%s result=%d iccid=%s "
+	         "carrier=\"%s\"", d->endpoint, result, d->ns.cur.iccid,
+	         d->ns.cur.carrier);
+	if (result != NUSIM_RESULT_OK)
+		return;
+	d->ns.busy = 1;
+	save_state(d); /* the installed profile survives a crash */
+	/* Answer first (the 2.04 and the 508/6 notification), then leave. */
+	d->leave_at = now_ms() + LEAVE_DELAY_MS;
 	client_kick(d->cl);
+}
+
+nusim *device_nusim(device *d)
+{
+	return &d->ns;
+}
+
+struct carrier_map *device_carriers(device *d)
+{
+	return d->carriers;
+}
+
+int device_cmd_fault(device *d, const char *fault, char *err, size_t errlen)
+{
+	if (nusim_fault_parse(fault, &d->ns.fault) < 0) {
+		snprintf(err, errlen, "fault: none, corrupt-mac, refuse=N, "
+		         "never-return, late=S, crash-after-install");
+		return -1;
+	}
+	return 0;
 }
 
 void device_exec_reboot(device *d)
@@ -872,6 +1078,14 @@ void device_on_response(device *d, const coap_pdu_t *sent,
 			d->next_update = now + (uint64_t)update_interval_ms(d);
 			clog_msg(CLOG_INFO, "registered", "ep=%s location=%s", d->endpoint,
 			     d->location);
+			if (d->attach_phase != ATTACH_NONE) {
+				clog_msg(CLOG_INFO, "attached", "ep=%s iccid=%s carrier=\"%s\" "
+				         "bind=%s fallback=%d", d->endpoint, d->ns.cur.iccid,
+				         d->ns.cur.carrier, d->bind ? d->bind : "any",
+				         d->attach_phase == ATTACH_FALLBACK);
+				d->attach_phase = ATTACH_NONE;
+				d->ns.busy = 0;
+			}
 		} else {
 			clog_msg(CLOG_WARN, "register-failed", "ep=%s code=%s",
 			     d->endpoint, cs);

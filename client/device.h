@@ -62,9 +62,18 @@ void device_touch(device *d);
 /* Execute handlers (serve.c calls these after the 2.04 is decided). */
 void device_exec_update_trigger(device *d);
 void device_exec_reboot(device *d);
-/* After a successful Load Profile: come back from a new address. */
-void device_exec_reattach(device *d);
-/* The nuSIM keys (--pki), NULL without. */
+/* Execute 508/5 Load Profile on the device's nuSIM; on success the device
+ * leaves its carrier shortly after (the answer goes out first), attaches on
+ * the new profile's carrier and registers again, or falls back to the
+ * backup profile when it cannot within --attach-timeout. */
+void device_exec_load_profile(device *d);
+/* The nuSIM state (loaded profile, backup, fault knob). */
+nusim *device_nusim(device *d);
+/* The carriers shared by the process (NULL when none). */
+struct carrier_map *device_carriers(device *d);
+/* Control command `fault FAULT` (nusim_fault_parse). */
+int device_cmd_fault(device *d, const char *fault, char *err, size_t errlen);
+/* The nuSIM keys (--nusim-dir), NULL without. */
 struct pkg_sim;
 const struct pkg_sim *device_sim(const device *d);
 

@@ -15,6 +15,8 @@
 #include "client/client.h"
 #include "client/device.h"
 #include "client/log.h"
+#include "client/nusim_keys.h"
+#include "crypto/package.h"
 
 void fleet_cfg_defaults(fleet_cfg *f)
 {
@@ -142,10 +144,16 @@ int fleet_run(const fleet_cfg *f)
 {
 	char err[256];
 	int status = 1;
+	nusim_maker *mk = NULL;
 	client_raise_nofile();
+	if (f->pki_dir && !(mk = nusim_maker_load(f->pki_dir, err, sizeof err))) {
+		clog_msg(CLOG_ERROR, "start-failed", "error=\"%s\"", err);
+		return 1;
+	}
 	client *cl = client_new(err, sizeof err);
 	if (!cl) {
 		clog_msg(CLOG_ERROR, "start-failed", "error=\"%s\"", err);
+		nusim_maker_free(mk);
 		return 1;
 	}
 	for (unsigned i = 1; i <= f->count; i++) {
@@ -158,6 +166,22 @@ int fleet_run(const fleet_cfg *f)
 		dc.endpoint = ep;
 		dc.quiet_requests = 1;
 		dc.control = 0;
+		dc.slot = i - 1;
+		if (f->fault_every && i % f->fault_every == 0)
+			dc.fault = f->every_fault;
+		char eid[NUSIM_EID_LEN + 1];
+		uint8_t *cert = NULL;
+		if (mk) {
+			nusim_eid_from_index(i, eid);
+			dc.eid = eid;
+			if (nusim_maker_make(mk, eid, &dc.sim, &cert, &dc.cert_len, err,
+			                     sizeof err)) {
+				clog_msg(CLOG_ERROR, "start-failed", "ep=%s error=\"%s\"", ep,
+				         err);
+				goto out;
+			}
+			dc.cert_der = cert;
+		}
 		if (f->bind_lo) {
 			struct in_addr a;
 			a.s_addr = htonl(f->bind_lo + (i - 1) % (f->bind_hi - f->bind_lo + 1));
@@ -175,6 +199,7 @@ int fleet_run(const fleet_cfg *f)
 		}
 		device *d = device_new(cl, &dc, err, sizeof err);
 		OPENSSL_cleanse(dc.psk_key, sizeof dc.psk_key);
+		free(cert);
 		if (!d) {
 			clog_msg(CLOG_ERROR, "start-failed", "ep=%s error=\"%s\"", ep, err);
 			goto out;
@@ -192,5 +217,6 @@ int fleet_run(const fleet_cfg *f)
 	status = client_run(cl, -1, NULL, fleet_tick, &st) == 0 ? 0 : 1;
 out:
 	client_free(cl);
+	nusim_maker_free(mk);
 	return status;
 }

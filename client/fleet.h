@@ -9,6 +9,8 @@
  *   PSK identity           the endpoint name
  *   PSK key                first 16 bytes of HMAC-SHA256(key = psk-key-base
  *                          bytes, message = endpoint name), as hex
+ *   EID (with --pki-dir)   89049032, i as 22 digits, 2 MOD 97-10 check
+ *                          digits (nusim_eid_from_index)
  */
 #ifndef CLIENT_FLEET_H
 #define CLIENT_FLEET_H
@@ -31,6 +33,9 @@ typedef struct {
 	size_t key_base_len;    /* 0 = NoSec */
 	double rate;            /* registrations started per second */
 	int progress_every;     /* seconds between fleet-progress lines */
+	const char *pki_dir;    /* demo PKI: make each device's nuSIM keys */
+	unsigned fault_every;   /* every K-th device gets every_fault; 0 none */
+	nusim_fault every_fault;
 } fleet_cfg;
 
 void fleet_cfg_defaults(fleet_cfg *f);

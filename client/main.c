@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 
+#include "client/carrier.h"
 #include "client/client.h"
 #include "client/config.h"
 #include "client/control.h"
@@ -44,17 +45,41 @@ static const char usage[] =
 "                        from the endpoint, 8988247..., Luhn-valid)\n"
 "  --eid EID             32-digit EID, 508/0 (default derived from the\n"
 "                        endpoint: 89049032 + 22 digits + MOD 97-10 check)\n"
-"  --pki DIR             the simulated nuSIM's keys from `nusimd pki init` /\n"
-"                        `nusimd pki device --eid EID` in DIR: its key\n"
+"  --nusim-dir DIR       the simulated nuSIM's keys from `nusimd pki init` /\n"
+"                        `nusimd pki device --dir DIR --eid EID`: its key\n"
 "                        devices/EID.key.pem, its certificate (508/3) and\n"
-"                        the CI key it trusts (ci.pub.pem); with it, Load\n"
-"                        Profile (508/5) opens packages and switches 508/1,\n"
-"                        then the device comes back from a new port; give\n"
-"                        --eid too. Without it Load Profile reports 1\n"
+"                        the CI key it trusts (ci.pub.pem); give --eid too.\n"
+"                        With it, Load Profile (508/5) opens the 507 package\n"
+"                        508/4 points at, installs the profile (508/1 = its\n"
+"                        ICCID, 508/6 = 0), answers, and then re-attaches on\n"
+"                        the profile's carrier: a new source address from\n"
+"                        that carrier's --carrier range, a new session and a\n"
+"                        new Register. Without it Load Profile reports 1\n"
+"  --carrier NAME=A-B    carrier NAME's source addresses, e.g.\n"
+"                        A=127.0.1.1-127.0.1.254 (repeat for each carrier;\n"
+"                        NAME is the carrier name inside the profile)\n"
+"  --home-carrier NAME   carrier of the initial profile (default: the first\n"
+"                        --carrier); its range gives the first address\n"
+"  --no-coverage NAME    carrier NAME has no coverage: Register attempts on\n"
+"                        it fail at once (repeatable; control: coverage)\n"
+"  --attach-timeout S    after a Load Profile, fall back to the previous\n"
+"                        profile (508/1 back to its ICCID) and register on\n"
+"                        its carrier when not registered on the new carrier\n"
+"                        within S seconds (default 30)\n"
+"  --fault FAULT         test faults: corrupt-mac (the MAC check fails:\n"
+"                        result 5), refuse=N (answer result N), never-return\n"
+"                        (after install never registers again), late=S\n"
+"                        (registers again only after S seconds),\n"
+"                        crash-after-install (exits with status 3 after\n"
+"                        installing, before registering again), none\n"
+"  --state-file F        keep the loaded profile, its backup and the 507\n"
+"                        instances in F (written atomically, mode 0600, no\n"
+"                        secrets), so a restarted client keeps its profile\n"
 "  --control             read commands on stdin, one a line, answering\n"
 "                        'ok ...' or 'error ...' on stdout: update, register,\n"
 "                        deregister, sleep, wake, rebind ADDR, set PATH VALUE,\n"
-"                        get PATH, status, help, quit (opaque VALUEs are\n"
+"                        get PATH, status, nusim, coverage NAME on|off,\n"
+"                        fault FAULT, help, quit (opaque VALUEs are\n"
 "                        base64, objlnk values OBJ:INST)\n"
 "  --log-level LEVEL     debug, info (default), warn, error\n"
 "  -h, --help            this text\n"
@@ -70,16 +95,31 @@ static const char usage[] =
 "                        'fleet-credentials' prints them as CSV\n"
 "  --rate R              start at most R registrations a second (default 100)\n"
 "  --progress S          seconds between fleet-progress log lines (default 5)\n"
+"  --pki-dir D           the demo PKI of `nusimd pki init --dir D`: each\n"
+"                        device gets a nuSIM key (brainpoolP256r1) and\n"
+"                        certificate made in memory at start, signed by the\n"
+"                        CM key in D (as a chip maker would), trusting\n"
+"                        D/ci.pub.pem; its EID is 89049032, the device\n"
+"                        index as 22 digits, then 2 MOD 97-10 check digits\n"
+"                        (device 1: 89049032000000000000000000000163)\n"
+"  --fault-every K=FAULT every K-th device (index divisible by K) gets\n"
+"                        --fault FAULT, e.g. --fault-every 10=corrupt-mac\n"
+"  Fleet devices take --carrier ranges as well: a device whose carrier has\n"
+"  a range binds to it (over --bind/--bind-range), device i starting at\n"
+"  address i-1 and moving one on at each carrier change (cycling).\n"
+"  --state-file is for one device only.\n"
 "\n"
 "Log lines (logfmt on stderr): msg=registered, updated, deregistered,\n"
 "register-failed (code= or reason=timeout|tls-failed|...), sleeping, awake,\n"
-"request (method= path= code=), load-profile, fleet-registered,\n"
+"request (method= path= code=), load-profile (result=), carrier-switch,\n"
+"attached (fallback=0|1), fallback, fault-*, fleet-registered,\n"
 "fleet-progress. SIGTERM, SIGINT or 'quit' de-register, then exit.\n";
 
 enum {
 	O_SERVER = 256, O_ENDPOINT, O_PSK_ID, O_PSK_KEY, O_BIND, O_LIFETIME,
 	O_UPDATE, O_QUEUE, O_AWAKE, O_WAKE, O_LWM2M, O_ICCID, O_EID, O_CONTROL,
-	O_LOG, O_PKI, O_COUNT, O_PREFIX, O_RANGE, O_KEYBASE, O_RATE, O_PROGRESS,
+	O_LOG, O_NUSIM_DIR, O_CARRIER, O_HOME, O_NOCOV, O_ATTACH, O_FAULT,
+	O_STATE, O_PKI_DIR, O_FAULT_EVERY, O_COUNT, O_PREFIX, O_RANGE, O_KEYBASE, O_RATE, O_PROGRESS,
 };
 
 static const struct option opts[] = {
@@ -98,7 +138,15 @@ static const struct option opts[] = {
 	{ "eid", required_argument, NULL, O_EID },
 	{ "control", no_argument, NULL, O_CONTROL },
 	{ "log-level", required_argument, NULL, O_LOG },
-	{ "pki", required_argument, NULL, O_PKI },
+	{ "nusim-dir", required_argument, NULL, O_NUSIM_DIR },
+	{ "carrier", required_argument, NULL, O_CARRIER },
+	{ "home-carrier", required_argument, NULL, O_HOME },
+	{ "no-coverage", required_argument, NULL, O_NOCOV },
+	{ "attach-timeout", required_argument, NULL, O_ATTACH },
+	{ "fault", required_argument, NULL, O_FAULT },
+	{ "state-file", required_argument, NULL, O_STATE },
+	{ "pki-dir", required_argument, NULL, O_PKI_DIR },
+	{ "fault-every", required_argument, NULL, O_FAULT_EVERY },
 	{ "count", required_argument, NULL, O_COUNT },
 	{ "prefix", required_argument, NULL, O_PREFIX },
 	{ "bind-range", required_argument, NULL, O_RANGE },
@@ -135,9 +183,11 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
+	static carrier_map carriers;
 	fleet_cfg f;
 	fleet_cfg_defaults(&f);
 	device_cfg *c = &f.base;
+	c->carriers = &carriers;
 	int o;
 	long v;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -174,7 +224,38 @@ int main(int argc, char **argv)
 		case O_LWM2M: c->lwm2m_version = optarg; break;
 		case O_ICCID: c->iccid = optarg; break;
 		case O_EID: c->eid = optarg; break;
-		case O_PKI: c->pki_dir = optarg; break;
+		case O_NUSIM_DIR: c->nusim_dir = optarg; break;
+		case O_CARRIER:
+			if (carrier_parse(&carriers, optarg))
+				return fail("--carrier must be NAME=A.B.C.D-E.F.G.H, each "
+				            "NAME once");
+			break;
+		case O_HOME: c->home_carrier = optarg; break;
+		case O_NOCOV:
+			if (carrier_set_coverage(&carriers, optarg, 0))
+				return fail("--no-coverage: bad carrier name or too many");
+			break;
+		case O_ATTACH:
+			if ((v = number(optarg, 1, 86400)) < 0)
+				return fail("--attach-timeout must be 1 to 86400 seconds");
+			c->attach_timeout = (int)v;
+			break;
+		case O_FAULT:
+			if (nusim_fault_parse(optarg, &c->fault))
+				return fail("--fault: corrupt-mac, refuse=N (1..255), "
+				            "never-return, late=S, crash-after-install");
+			break;
+		case O_STATE: c->state_file = optarg; break;
+		case O_PKI_DIR: f.pki_dir = optarg; break;
+		case O_FAULT_EVERY: {
+			char *end;
+			long k = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '=' || k < 1 || k > FLEET_MAX_COUNT ||
+			    nusim_fault_parse(end + 1, &f.every_fault))
+				return fail("--fault-every must be K=FAULT");
+			f.fault_every = (unsigned)k;
+			break;
+		}
 		case O_CONTROL: c->control = 1; break;
 		case O_LOG:
 			if ((v = clog_level_parse(optarg)) < 0)
@@ -233,10 +314,15 @@ int main(int argc, char **argv)
 		if (c->endpoint || c->psk_identity || c->psk_key_len || c->control)
 			return fail("fleet derives endpoints and keys: use --prefix "
 			            "and --psk-key-base");
+		if (c->state_file || c->nusim_dir || c->eid || c->iccid)
+			return fail("fleet derives EIDs, ICCIDs and nuSIM keys: no "
+			            "--state-file, --nusim-dir, --eid or --iccid");
 		return fleet_run(&f);
 	}
 	if (!c->endpoint)
 		return fail("--endpoint is required");
+	if (f.pki_dir || f.fault_every)
+		return fail("--pki-dir and --fault-every are fleet options");
 	if (!!c->psk_identity != !!c->psk_key_len)
 		return fail("--psk-identity and --psk-key go together");
 

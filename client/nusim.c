@@ -143,39 +143,147 @@ static int package_complete(const objstore *s, uint16_t inst)
 	return 1;
 }
 
-int nusim_load_profile(objstore *s, const struct pkg_sim *sim)
+static void slot_set(nusim_slot *sl, const char *iccid, const char *carrier)
+{
+	snprintf(sl->iccid, sizeof sl->iccid, "%s", iccid);
+	snprintf(sl->carrier, sizeof sl->carrier, "%s", carrier);
+}
+
+/* Opens the package of 507/inst with the nuSIM's checks; on PKG_OK *prof
+ * holds the profile. */
+static int open_package(const objstore *s, uint16_t inst,
+                        const struct pkg_sim *sim, const nusim_fault *f,
+                        struct profile *prof)
+{
+	const char *res[PKG_NRES];
+	char mac[40] = "";
+	char err[256] = "";
+	for (uint16_t r = 0; r < PKG_NRES; r++) {
+		lwm2m_path p = { { 507, inst, r, 0 }, 3 };
+		const lwm2m_value *v = objstore_get(s, &p);
+		res[r] = v ? (const char *)v->data : NULL;
+	}
+	if (f && f->kind == NUSIM_FAULT_CORRUPT_MAC && res[PKG_RES_MAC] &&
+	    strlen(res[PKG_RES_MAC]) < sizeof mac) {
+		/* The nuSIM's MAC computation is off by one bit: the check
+		 * fails exactly as a tampered package would. */
+		snprintf(mac, sizeof mac, "%s", res[PKG_RES_MAC]);
+		mac[0] = mac[0] == '0' ? '1' : '0';
+		res[PKG_RES_MAC] = mac;
+	}
+	int result = pkg_open(sim, res, prof, err, sizeof err);
+	if (result != PKG_OK)
+		clog_msg(CLOG_INFO, "package-refused", "result=%d reason=\"%s\"",
+		         result, err);
+	return result;
+}
+
+int nusim_load(objstore *s, const struct pkg_sim *sim, nusim *n)
 {
 	lwm2m_path lp = p508(4), rp = p508(6), ip = p508(1);
 	const lwm2m_value *lnk = objstore_get(s, &lp);
 	int result;
-	if (!lnk || lnk->type != LWM2M_T_OBJLNK || lnk->v.lnk.obj != 507 ||
-	    !package_complete(s, lnk->v.lnk.inst)) {
+	if (n->busy) {
+		result = NUSIM_RESULT_BUSY;
+	} else if (n->fault.kind == NUSIM_FAULT_REFUSE) {
+		result = n->fault.arg;
+	} else if (!lnk || lnk->type != LWM2M_T_OBJLNK || lnk->v.lnk.obj != 507 ||
+	           !package_complete(s, lnk->v.lnk.inst)) {
 		result = NUSIM_RESULT_NO_PACKAGE;
 	} else if (!sim) {
-		/* No nuSIM key (no --pki): nothing can be opened. */
+		/* No nuSIM key (no --nusim-dir): nothing can be opened. */
 		result = NUSIM_RESULT_FAILED;
 	} else {
-		const char *res[PKG_NRES];
-		for (uint16_t r = 0; r < PKG_NRES; r++) {
-			lwm2m_path p = { { 507, lnk->v.lnk.inst, r, 0 }, 3 };
-			const lwm2m_value *v = objstore_get(s, &p);
-			res[r] = v ? (const char *)v->data : NULL;
-		}
 		struct profile prof;
-		char err[256] = "";
-		result = pkg_open(sim, res, &prof, err, sizeof err);
+		result = open_package(s, lnk->v.lnk.inst, sim, &n->fault, &prof);
 		if (result == PKG_OK) {
-			const lwm2m_value *cur = objstore_get(s, &ip);
-			if (cur && cur->data && !strcmp((const char *)cur->data, prof.iccid))
+			if (!strcmp(n->cur.iccid, prof.iccid)) {
 				result = NUSIM_RESULT_ALREADY_LOADED;
-			else if (objstore_set_string(s, &ip, prof.iccid) != OBJ_OK)
+			} else if (objstore_set_string(s, &ip, prof.iccid) != OBJ_OK) {
 				result = NUSIM_RESULT_FAILED;
-		} else {
-			clog_msg(CLOG_INFO, "package-refused", "result=%d reason=\"%s\"",
-			         result, err);
+			} else {
+				n->backup = n->cur;
+				slot_set(&n->cur, prof.iccid, prof.carrier);
+			}
 		}
 		profile_clear(&prof);
 	}
 	objstore_set_int(s, &rp, LWM2M_T_INTEGER, result);
 	return result;
+}
+
+int nusim_load_profile(objstore *s, const struct pkg_sim *sim)
+{
+	lwm2m_path ip = p508(1);
+	const lwm2m_value *cur = objstore_get(s, &ip);
+	nusim n;
+	memset(&n, 0, sizeof n);
+	if (cur && cur->data)
+		slot_set(&n.cur, (const char *)cur->data, "");
+	return nusim_load(s, sim, &n);
+}
+
+int nusim_fallback(objstore *s, nusim *n)
+{
+	lwm2m_path ip = p508(1);
+	if (!n->backup.iccid[0])
+		return -1;
+	nusim_slot old = n->cur;
+	n->cur = n->backup;
+	n->backup = old;
+	return objstore_set_string(s, &ip, n->cur.iccid) == OBJ_OK ? 0 : -1;
+}
+
+static const struct {
+	const char *name;
+	nusim_fault_kind kind;
+	int has_arg;
+	int lo, hi;
+} fault_table[] = {
+	{ "none", NUSIM_FAULT_NONE, 0, 0, 0 },
+	{ "corrupt-mac", NUSIM_FAULT_CORRUPT_MAC, 0, 0, 0 },
+	{ "refuse", NUSIM_FAULT_REFUSE, 1, 1, 255 },
+	{ "never-return", NUSIM_FAULT_NEVER_RETURN, 0, 0, 0 },
+	{ "late", NUSIM_FAULT_LATE, 1, 1, 86400 },
+	{ "crash-after-install", NUSIM_FAULT_CRASH, 0, 0, 0 },
+};
+
+int nusim_fault_parse(const char *s, nusim_fault *out)
+{
+	const char *eq = strchr(s, '=');
+	size_t n = eq ? (size_t)(eq - s) : strlen(s);
+	for (size_t i = 0; i < sizeof fault_table / sizeof fault_table[0]; i++) {
+		if (strlen(fault_table[i].name) != n ||
+		    strncmp(fault_table[i].name, s, n))
+			continue;
+		if (!!eq != fault_table[i].has_arg)
+			return -1;
+		long v = 0;
+		if (eq) {
+			char *end;
+			v = strtol(eq + 1, &end, 10);
+			if (end == eq + 1 || *end || v < fault_table[i].lo ||
+			    v > fault_table[i].hi)
+				return -1;
+		}
+		out->kind = fault_table[i].kind;
+		out->arg = (int)v;
+		return 0;
+	}
+	return -1;
+}
+
+const char *nusim_fault_str(const nusim_fault *f, char *buf, size_t cap)
+{
+	for (size_t i = 0; i < sizeof fault_table / sizeof fault_table[0]; i++) {
+		if (fault_table[i].kind != f->kind)
+			continue;
+		if (fault_table[i].has_arg)
+			snprintf(buf, cap, "%s=%d", fault_table[i].name, f->arg);
+		else
+			snprintf(buf, cap, "%s", fault_table[i].name);
+		return buf;
+	}
+	snprintf(buf, cap, "unknown");
+	return buf;
 }

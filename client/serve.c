@@ -157,15 +157,6 @@ static lwm2m_format write_format(const coap_pdu_t *req, const lwm2m_path *p)
 /* Execute: what each executable resource does on this simulated device. */
 typedef void (*exec_fn)(device *d);
 
-static void exec_load_profile(device *d)
-{
-	int result = nusim_load_profile(device_store(d), device_sim(d));
-	clog_msg(CLOG_INFO, "load-profile", "ep=%s result=%d", device_endpoint(d),
-	     result);
-	if (result == NUSIM_RESULT_OK)
-		device_exec_reattach(d);
-}
-
 static void exec_log_only(device *d)
 {
 	clog_msg(CLOG_INFO, "execute-ignored", "ep=%s", device_endpoint(d));
@@ -180,7 +171,7 @@ static const struct {
 	{ 3, 4, device_exec_reboot },           /* Reboot */
 	{ 3, 5, exec_log_only },                /* Factory Reset */
 	{ 3, 12, exec_log_only },               /* Reset Error Code */
-	{ 508, 5, exec_load_profile },          /* Load Profile */
+	{ 508, 5, device_exec_load_profile },          /* Load Profile */
 };
 
 static void do_execute(device *d, const lwm2m_path *p, size_t arglen,

@@ -1,7 +1,7 @@
 /*
  * commands.c: the command line of nusimd (DESIGN §10): the daemon, and the
  * subcommands an operator runs without the API (token create, device add,
- * migrate, check). A table maps each subcommand to its handler; each
+ * migrate, check, pki init|device, package build). A table maps each subcommand to its handler; each
  * handler reads the common settings (so --db, NUSIMD_DB and the -c file
  * all work) plus its own options. Exit codes: 0 ok, 1 failed, 2 usage.
  */
@@ -9,9 +9,18 @@
 #include "server/provision.h"
 #include "server/log.h"
 #include "api/token.h"
+#include "crypto/cerr.h"
+#include "crypto/codec.h"
+#include "crypto/package.h"
 #include "crypto/pki.h"
+#include "crypto/profile.h"
+#include "crypto/seal.h"
 
+#include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +41,15 @@ static void usage(FILE *f)
 "       nusimd pki init --dir DIR           a demo CI/DP/CM hierarchy in DIR\n"
 "       nusimd pki device --dir DIR --eid EID\n"
 "                                           a nuSIM key and certificate\n"
+"       nusimd package build --pki-dir DIR --cert NUSIM_CERT.pem --eid EID\n"
+"                     (--profile-iccid ICCID --profile-imsi IMSI --carrier NAME\n"
+"                      [--ki HEX --opc HEX] [--pad-bytes N] | --profile FILE)\n"
+"                                           print the seven Object 507\n"
+"                                           resources of a profile package\n"
+"                                           as JSON {\"0\": encP, ...}; Ki and\n"
+"                                           OPc are random when not given;\n"
+"                                           --pad-bytes adds a further TLV\n"
+"                                           (tag 0xFE) of N zero bytes\n"
 "\n"
 "Every option is also a key in the -c file and an NUSIMD_* environment\n"
 "variable; a flag wins over the environment, which wins over the file.\n"
@@ -197,19 +215,16 @@ static int cmd_check(int argc, char **argv, int from)
 
 /* ---- pki init, pki device ------------------------------------------------------ */
 
-static int cmd_pki(int argc, char **argv, int from, int device)
+/* The options of a command that touches no database and no master key:
+ * only its own `--flag VALUE` / `--flag=VALUE`, no settings. 0, or the
+ * usage exit code after saying what is wrong. */
+static int plain_opts(int argc, char **argv, int from, config_opt *opts,
+                      size_t nopts, const char *what)
 {
-	const char *dir = NULL, *eid = NULL;
-	config_opt opts[] = { { "dir", 0, &dir }, { "eid", 0, &eid } };
-	const char *what = device ? "pki device" : "pki init";
-	char err[512];
-	int rc;
-
-	/* Only --dir/--eid: these touch no database and no master key. */
 	for (int i = from; i < argc; i++) {
 		config_opt *hit = NULL;
 		const char *a = argv[i], *val = NULL;
-		for (size_t j = 0; j < (device ? 2u : 1u); j++) {
+		for (size_t j = 0; j < nopts; j++) {
 			size_t n = strlen(opts[j].flag);
 			if (!strncmp(a, "--", 2) && !strncmp(a + 2, opts[j].flag, n) &&
 			    (a[2 + n] == 0 || a[2 + n] == '=')) {
@@ -226,6 +241,19 @@ static int cmd_pki(int argc, char **argv, int from, int device)
 		}
 		*hit->val = val;
 	}
+	return 0;
+}
+
+static int cmd_pki(int argc, char **argv, int from, int device)
+{
+	const char *dir = NULL, *eid = NULL;
+	config_opt opts[] = { { "dir", 0, &dir }, { "eid", 0, &eid } };
+	const char *what = device ? "pki device" : "pki init";
+	char err[512];
+	int rc;
+
+	if ((rc = plain_opts(argc, argv, from, opts, device ? 2 : 1, what)))
+		return rc;
 	if (!dir || !*dir)
 		return usage_error(what, "--dir is required");
 	if (device && (!eid || !*eid))
@@ -249,6 +277,150 @@ static int cmd_pki_device(int argc, char **argv, int from)
 	return cmd_pki(argc, argv, from, 1);
 }
 
+/* ---- package build --------------------------------------------------------- */
+
+/* The nuSIM certificate: PEM (or DER) file into malloc'ed DER. */
+static int read_cert_der(const char *path, uint8_t **der, size_t *len,
+                         char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	unsigned char *out = NULL;
+	X509 *x = NULL;
+	if (pki_read_file(path, 65536, &buf, &n, err, errlen))
+		return -1;
+	BIO *b = BIO_new_mem_buf(buf, (int)n);
+	if (b)
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (!x) {
+		const unsigned char *p = (const unsigned char *)buf;
+		x = d2i_X509(NULL, &p, (long)n);
+	}
+	free(buf);
+	int dn = x ? i2d_X509(x, &out) : -1;
+	X509_free(x);
+	if (dn <= 0) {
+		snprintf(err, errlen, "%s: not a PEM or DER certificate", path);
+		return -1;
+	}
+	*der = out; /* OPENSSL_free */
+	*len = (size_t)dn;
+	return 0;
+}
+
+/* The profile from the flags (Ki/OPc random unless given) or a container
+ * file; encoded into enc. */
+static int package_profile(const char *iccid, const char *imsi,
+                           const char *carrier, const char *ki,
+                           const char *opc, const char *pad,
+                           const char *file, uint8_t *enc, size_t *enclen,
+                           char *err, size_t errlen)
+{
+	struct profile p;
+	int rc = -1;
+	memset(&p, 0, sizeof p);
+	if (file) {
+		char *buf = NULL;
+		size_t n = 0;
+		if (pki_read_file(file, PROFILE_MAX, &buf, &n, err, errlen))
+			return -1;
+		rc = profile_decode((const uint8_t *)buf, n, &p, err, errlen) ? -1 : 0;
+		seal_wipe_free(buf, n);
+	} else if (snprintf(p.iccid, sizeof p.iccid, "%s", iccid) >=
+	                   (int)sizeof p.iccid ||
+	           snprintf(p.imsi, sizeof p.imsi, "%s", imsi) >= (int)sizeof p.imsi ||
+	           snprintf(p.carrier, sizeof p.carrier, "%s", carrier) >=
+	                   (int)sizeof p.carrier) {
+		snprintf(err, errlen, "--profile-iccid, --profile-imsi or --carrier "
+		         "too long");
+	} else if ((ki && crypto_hex_decode(ki, strlen(ki), p.ki, sizeof p.ki)) ||
+	           (opc && crypto_hex_decode(opc, strlen(opc), p.opc,
+	                                     sizeof p.opc))) {
+		snprintf(err, errlen, "--ki and --opc are 32 hex digits");
+	} else if ((!ki && RAND_bytes(p.ki, sizeof p.ki) != 1) ||
+	           (!opc && RAND_bytes(p.opc, sizeof p.opc) != 1)) {
+		snprintf(err, errlen, "no randomness for Ki/OPc");
+	} else {
+		rc = 0;
+	}
+	if (!rc && pad) {
+		static const uint8_t zeros[PROFILE_MAX];
+		char *end;
+		long n = strtol(pad, &end, 10);
+		if (end == pad || *end || n < 0 || n > PROFILE_MAX) {
+			snprintf(err, errlen, "--pad-bytes must be 0 to %d", PROFILE_MAX);
+			rc = -1;
+		} else if (n > 0 && profile_add_extra(&p, 0xFE, zeros, (size_t)n, err,
+		                                      errlen)) {
+			rc = -1;
+		}
+	}
+	if (!rc && profile_encode(&p, enc, PROFILE_MAX, enclen, err, errlen))
+		rc = -1;
+	profile_clear(&p);
+	return rc;
+}
+
+static int cmd_package_build(int argc, char **argv, int from)
+{
+	const char *dir = NULL, *certf = NULL, *eid = NULL, *iccid = NULL,
+	           *imsi = NULL, *carrier = NULL, *ki = NULL, *opc = NULL,
+	           *pad = NULL, *file = NULL;
+	config_opt opts[] = {
+		{ "pki-dir", 0, &dir }, { "cert", 0, &certf }, { "eid", 0, &eid },
+		{ "profile-iccid", 0, &iccid }, { "profile-imsi", 0, &imsi },
+		{ "carrier", 0, &carrier }, { "ki", 0, &ki }, { "opc", 0, &opc },
+		{ "pad-bytes", 0, &pad }, { "profile", 0, &file },
+	};
+	const char *what = "package build";
+	char err[512];
+	uint8_t enc[PROFILE_MAX], *der = NULL;
+	size_t enclen = 0, derlen = 0;
+	pkg_dp *dp = NULL;
+	pkg_507 pk;
+	json_t *j = NULL;
+	int rc;
+
+	memset(&pk, 0, sizeof pk);
+	if ((rc = plain_opts(argc, argv, from, opts, 10, what)))
+		return rc;
+	if (!dir || !certf || !eid)
+		return usage_error(what, "--pki-dir, --cert and --eid are required");
+	if (!file && (!iccid || !imsi || !carrier))
+		return usage_error(what, "--profile-iccid, --profile-imsi and "
+		                   "--carrier (or --profile FILE) are required");
+	if (file && (iccid || imsi || carrier || ki || opc || pad))
+		return usage_error(what, "--profile FILE excludes the profile flags");
+	rc = 1;
+	if (package_profile(iccid, imsi, carrier, ki, opc, pad, file, enc, &enclen,
+	                    err, sizeof err) ||
+	    read_cert_der(certf, &der, &derlen, err, sizeof err) ||
+	    pki_load_dp(dir, &dp, err, sizeof err) ||
+	    pkg_build(dp, der, derlen, eid, enc, enclen, &pk, err, sizeof err)) {
+		fprintf(stderr, "nusimd %s: %s\n", what, err);
+		goto out;
+	}
+	if (!(j = json_object()))
+		goto out;
+	for (int i = 0; i < PKG_NRES; i++) {
+		char key[4];
+		snprintf(key, sizeof key, "%d", i);
+		if (json_object_set_new(j, key, json_string(pk.res[i])))
+			goto out;
+	}
+	if (json_dumpf(j, stdout, JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF &&
+	    fflush(stdout) == 0)
+		rc = 0;
+out:
+	OPENSSL_cleanse(enc, sizeof enc);
+	json_decref(j);
+	pkg_507_free(&pk);
+	pkg_dp_free(dp);
+	OPENSSL_free(der);
+	return rc;
+}
+
 /* ---- dispatch ----------------------------------------------------------------- */
 
 struct command {
@@ -263,6 +435,7 @@ static const struct command commands[] = {
 	{ "check", NULL, cmd_check },
 	{ "pki", "init", cmd_pki_init },
 	{ "pki", "device", cmd_pki_device },
+	{ "package", "build", cmd_package_build },
 };
 
 static int wants_help(int argc, char **argv)

@@ -30,9 +30,23 @@ typedef struct {
 	int64_t queue_ttl_s;                 /* DM: queued request lifetime */
 	int64_t awake_ms;                    /* DM: queue-mode awake window */
 	int64_t expiry_interval_ms;          /* registration expiry scan */
+	int64_t reg_write_batch_ms;          /* group commit of registrations */
+	int64_t coap_socket_buffer;          /* SO_RCVBUF/SO_SNDBUF, bytes */
 	int64_t api_max_body;                /* bytes */
 	int64_t api_timeout_ms;              /* default ?timeout= */
 	int64_t api_max_timeout_ms;
+	/* the carrier switch (server/switch.h) */
+	char pki_dir[CONFIG_PATH_MAX];       /* "" = switching refused */
+	int64_t crypto_workers;              /* package-building threads */
+	int64_t switch_reattach_timeout_s;   /* awaiting_reattach deadline */
+	int64_t switch_wait_online_s;        /* a sleeping device's grace */
+	int64_t switch_result_timeout_ms;    /* wait for the 508/6 notification */
+	int64_t switch_max_retries;
+	int64_t switch_retry_backoff_ms;
+	char test_pause_at[32];              /* test hook: a state name or "" */
+	/* campaigns (server/campaign.h) */
+	int64_t campaign_tick_ms;            /* scheduler period */
+	int64_t campaign_progress_ms;        /* least time between progress events */
 } server_config;
 
 void config_defaults(server_config *c);

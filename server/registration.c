@@ -16,12 +16,19 @@
  * ignore a fresh handshake from the same address and port (NOTES §1.3), and
  * each idle DTLS session costs ~45 KB. Closing happens from a timer, never
  * inside a libcoap handler, because libcoap may be walking its sessions.
+ *
+ * With write_batch_ms set, the registration writes ride in the database's
+ * write-behind batch (db_batch_enable) and a timer commits it at most that
+ * many ms after the first one: one fsync per batch instead of one per
+ * Update. Why losing the newest ones to an OS crash is harmless:
+ * docs/design.md §7.
  */
 #include "server/registration.h"
 #include "server/coap_endpoint.h"
 #include "server/dm_engine.h"
 #include "server/log.h"
 #include "server/sessmap.h"
+#include "server/events.h"
 #include "lwm2m/lwm2m.h"
 
 #include <stdio.h>
@@ -34,6 +41,7 @@
 #define MAX_QUERY_OPTS 32
 #define DEFAULT_LIFETIME 86400
 #define EXPIRE_BATCH 256
+#define WRITE_BATCH_MAX 4096        /* writes in one batch before it flushes */
 
 struct outcome {
 	uint8_t code;                  /* COAP_RESPONSE_CODE(...) */
@@ -54,6 +62,7 @@ struct pending {                   /* a dm_device_awake waiting to run */
 	coap_session_t *stale;         /* old DTLS session to close, referenced */
 	char ep[DB_MAX_EP + 1];
 	int queue_mode;
+	int ev;                        /* EV_REGISTERED or EV_UPDATED (events.h) */
 	loop_timer *t;
 	struct pending *next;
 };
@@ -64,6 +73,7 @@ struct registration {
 	struct replay replay[REPLAY_SLOTS];
 	struct pending *pending;
 	sessmap *sessions;             /* endpoint <-> last session */
+	loop_timer *flush;             /* commits the write-behind batch */
 };
 
 /* ---- replies ------------------------------------------------------------ */
@@ -142,6 +152,45 @@ static void close_session(coap_session_t *s)
 	coap_session_release(s);
 }
 
+/* ---- the write-behind batch ------------------------------------------------- */
+
+static void flush_now(registration *r)
+{
+	size_t n = db_batch_pending(r->cfg.db);
+	if (db_batch_flush(r->cfg.db) != DB_OK) {
+		char lost[24];
+		snprintf(lost, sizeof lost, "%zu", n);
+		log_kv(NLOG_ERROR, "registration batch lost", "writes", lost,
+		       "error", db_errmsg(r->cfg.db), NULL);
+	}
+}
+
+static void flush_cb(void *arg)
+{
+	registration *r = arg;
+	r->flush = NULL;
+	flush_now(r);
+}
+
+/* After a registration write: make sure the batch commits soon. */
+static void batch_touch(registration *r)
+{
+	size_t n = db_batch_pending(r->cfg.db);
+	if (n == 0)
+		return;
+	if (n >= WRITE_BATCH_MAX) {
+		if (r->flush)
+			loop_timer_cancel(r->cfg.l, r->flush);
+		r->flush = NULL;
+		flush_now(r);
+	} else if (!r->flush) {
+		r->flush = loop_timer_add(r->cfg.l, r->cfg.write_batch_ms,
+		                          flush_cb, r);
+		if (!r->flush)
+			flush_now(r);
+	}
+}
+
 /* ---- waking the DM engine after the response ------------------------------ */
 
 static void pending_unlink(registration *r, struct pending *p)
@@ -153,6 +202,8 @@ static void pending_unlink(registration *r, struct pending *p)
 		}
 }
 
+static const char *transport_of(coap_session_t *s);
+
 static void awake_cb(void *arg)
 {
 	struct pending *p = arg;
@@ -163,12 +214,18 @@ static void awake_cb(void *arg)
 	if (r->cfg.dm &&
 	    coap_session_get_state(p->s) == COAP_SESSION_STATE_ESTABLISHED)
 		dm_device_awake(r->cfg.dm, p->ep, p->s, p->queue_mode);
+	if (r->cfg.bus) {   /* after the DM: listeners may send at once */
+		char addr[64];
+		coap_ep_peer_str(p->s, addr, sizeof addr);
+		evbus_device(r->cfg.bus, p->ev, p->ep, addr, transport_of(p->s));
+	}
+	batch_touch(r);   /* the event row rides in the write-behind batch */
 	coap_session_release(p->s);
 	free(p);
 }
 
 static void schedule_awake(registration *r, coap_session_t *s, const char *ep,
-                           int queue_mode)
+                           int queue_mode, int ev)
 {
 	struct pending *p = calloc(1, sizeof *p);
 	coap_session_t *old = sessmap_get(r->sessions, ep);
@@ -182,6 +239,7 @@ static void schedule_awake(registration *r, coap_session_t *s, const char *ep,
 		sessmap_drop_ep(r->sessions, ep);
 	snprintf(p->ep, sizeof p->ep, "%s", ep);
 	p->queue_mode = queue_mode;
+	p->ev = ev;
 	p->t = loop_timer_add(r->cfg.l, 0, awake_cb, p);
 	if (!p->t) {
 		coap_session_release(s);
@@ -375,7 +433,7 @@ static void do_register(registration *r, coap_session_t *s,
 	       reg.endpoint, "id", reg.reg_id, "lt", lt, "lwm2m", reg.version,
 	       "b", reg.binding, "addr", reg.addr, "transport", reg.transport,
 	       NULL);
-	schedule_awake(r, s, reg.endpoint, reg.queue_mode);
+	schedule_awake(r, s, reg.endpoint, reg.queue_mode, EV_REGISTERED);
 out:
 	free(links);
 	db_registration_clear(&old);
@@ -468,7 +526,7 @@ static void do_update(registration *r, coap_session_t *s,
 	else
 		log_kv(NLOG_DEBUG, "updated", "ep", reg.endpoint, "addr", reg.addr,
 		       NULL);
-	schedule_awake(r, s, reg.endpoint, reg.queue_mode);
+	schedule_awake(r, s, reg.endpoint, reg.queue_mode, EV_UPDATED);
 out:
 	free(links);
 	db_registration_clear(&reg);
@@ -495,6 +553,7 @@ static void do_deregister(registration *r, coap_session_t *s,
 	o->code = (uint8_t)COAP_RESPONSE_CODE(202);
 	log_kv(NLOG_INFO, "deregistered", "ep", reg.endpoint, "id", reg.reg_id,
 	       NULL);
+	evbus_device(r->cfg.bus, EV_DEREGISTERED, reg.endpoint, NULL, NULL);
 out:
 	db_registration_clear(&reg);
 }
@@ -520,6 +579,7 @@ static void run(coap_resource_t *res, coap_session_t *s, const coap_pdu_t *req,
 	}
 	memset(&o, 0, sizeof o);
 	fn(r, s, req, &o);
+	batch_touch(r);
 	if (con)
 		replay_store(r, s, mid, &o);
 	send_outcome(&o, resp);
@@ -577,9 +637,11 @@ int reg_expire_now(registration *r)
 		if (db_reg_delete(r->cfg.db, eps[i]) == DB_OK) {
 			removed++;
 			log_kv(NLOG_INFO, "expired", "ep", eps[i], NULL);
+			evbus_device(r->cfg.bus, EV_EXPIRED, eps[i], NULL, NULL);
 		}
 	}
 	db_strings_free(eps, n);
+	batch_touch(r);
 	return removed;
 }
 
@@ -626,6 +688,8 @@ registration *reg_new(const reg_config *cfg, char *err, size_t errlen)
 	coap_register_request_handler(unknown, COAP_REQUEST_DELETE, h_delete);
 	coap_resource_set_userdata(unknown, r);
 	coap_add_resource(cfg->ctx, unknown);
+	if (cfg->write_batch_ms > 0)
+		db_batch_enable(cfg->db, 1);
 	r->expiry = loop_timer_add(cfg->l, cfg->expiry_interval_ms, expiry_cb, r);
 	return r;
 }
@@ -636,6 +700,12 @@ void reg_free(registration *r)
 		return;
 	if (r->expiry)
 		loop_timer_cancel(r->cfg.l, r->expiry);
+	/* A graceful stop keeps every registration written so far. */
+	if (r->flush)
+		loop_timer_cancel(r->cfg.l, r->flush);
+	if (db_batch_pending(r->cfg.db))
+		flush_now(r);
+	db_batch_enable(r->cfg.db, 0);
 	while (r->pending) {
 		struct pending *p = r->pending;
 		r->pending = p->next;

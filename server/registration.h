@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "server/loop.h"
 #include "server/dm.h"
+#include "server/events.h"
 #include "db/db.h"
 
 typedef struct registration registration;
@@ -22,6 +23,11 @@ typedef struct {
 	coap_context_t *ctx;         /* the resources are added here */
 	int allow_nosec;             /* accept Register over plain UDP */
 	int64_t expiry_interval_ms;  /* how often expired ones are removed */
+	evbus *bus;                  /* told of every Register, Update,
+	                              * De-register and expiry; may be NULL */
+	int64_t write_batch_ms;      /* group commit of registration writes:
+	                              * flushed at most this late; 0 = each
+	                              * write commits on its own */
 } reg_config;
 
 /* Adds the rd resources to ctx and starts the expiry timer. */

@@ -6,6 +6,7 @@
 #include "server/server.h"
 #include "server/dm_engine.h"
 #include "server/log.h"
+#include "server/campaign.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +70,8 @@ static void teardown(server *sv)
 {
 	if (sv->api)
 		api_stop(sv->api);
+	campaigns_free(sv->camp);   /* it starts jobs on the switch engine */
+	sw_free(sv->sw);   /* before the DM engine it has requests with */
 	if (sv->coap)
 		coap_ep_set_dm(sv->coap, NULL);
 	if (sv->dm)
@@ -76,6 +79,7 @@ static void teardown(server *sv)
 	if (sv->coap)
 		coap_ep_on_session_end(sv->coap, NULL, NULL);
 	reg_free(sv->reg);
+	evbus_free(sv->bus);
 	coap_ep_free(sv->coap);
 	psk_wipe(NULL);
 	if (sv->sig_fd >= 0)
@@ -125,6 +129,7 @@ int server_run(const server_config *cfg, int argc, char **argv, int from)
 			.session_timeout_s = cfg->session_idle_timeout_s,
 			.max_idle_sessions = cfg->max_idle_sessions,
 			.max_handshakes = cfg->max_handshakes,
+			.socket_buffer = cfg->coap_socket_buffer,
 			.psk_cb = psk_lookup,
 			.psk_arg = &sv.psk,
 		};
@@ -151,6 +156,11 @@ int server_run(const server_config *cfg, int argc, char **argv, int from)
 			goto fail;
 		}
 	}
+	sv.bus = evbus_new(sv.db, 100000);
+	if (!sv.bus) {
+		snprintf(err, sizeof err, "out of memory");
+		goto fail;
+	}
 	{
 		reg_config rc_ = {
 			.l = sv.loop,
@@ -159,11 +169,39 @@ int server_run(const server_config *cfg, int argc, char **argv, int from)
 			.ctx = coap_ep_context(sv.coap),
 			.allow_nosec = cfg->allow_nosec,
 			.expiry_interval_ms = cfg->expiry_interval_ms,
+			.write_batch_ms = cfg->reg_write_batch_ms,
+			.bus = sv.bus,
 		};
 		sv.reg = reg_new(&rc_, err, sizeof err);
 		if (!sv.reg)
 			goto fail;
 		coap_ep_on_session_end(sv.coap, reg_session_gone, sv.reg);
+	}
+	{
+		sw_config sc = {
+			.l = sv.loop, .db = sv.db, .dm = sv.dm, .bus = sv.bus,
+			.key = sv.key, .pki_dir = cfg->pki_dir,
+			.crypto_workers = (int)cfg->crypto_workers,
+			.reattach_timeout_s = cfg->switch_reattach_timeout_s,
+			.wait_online_s = cfg->switch_wait_online_s,
+			.result_timeout_ms = cfg->switch_result_timeout_ms,
+			.max_retries = (int)cfg->switch_max_retries,
+			.retry_backoff_ms = cfg->switch_retry_backoff_ms,
+			.pause_at = cfg->test_pause_at,
+		};
+		sv.sw = sw_new(&sc, err, sizeof err);
+		if (!sv.sw)
+			goto fail;
+	}
+	{
+		campaigns_config cc = {
+			.l = sv.loop, .db = sv.db, .sw = sv.sw, .bus = sv.bus,
+			.tick_ms = cfg->campaign_tick_ms,
+			.progress_ms = cfg->campaign_progress_ms,
+		};
+		sv.camp = campaigns_new(&cc, err, sizeof err);
+		if (!sv.camp)
+			goto fail;
 	}
 	{
 		api_config ac = {
@@ -179,6 +217,8 @@ int server_run(const server_config *cfg, int argc, char **argv, int from)
 			snprintf(err, sizeof err, "http_listen: %s", why);
 			goto fail;
 		}
+		api_set_switch(sv.api, sv.sw, sv.bus);
+		api_set_campaigns(sv.api, sv.camp);
 	}
 
 	log_kv(NLOG_INFO, "listening", "coap", coap_ep_bound(sv.coap, 0),

@@ -14,6 +14,8 @@
 #include "server/registration.h"
 #include "server/psk.h"
 #include "server/dm.h"
+#include "server/events.h"
+#include "server/switch.h"
 #include "api/api.h"
 #include "db/db.h"
 #include "crypto/seal.h"
@@ -31,6 +33,9 @@ typedef struct server {
 	dm *dm;
 	registration *reg;
 	api *api;
+	evbus *bus;             /* registration and job events */
+	sw *sw;                 /* the carrier-switch engine */
+	struct campaigns *camp; /* the campaign engine (server/campaign.h) */
 	int sig_fd;
 	char http_bound[CONFIG_ADDR_MAX];
 } server;
