@@ -498,7 +498,7 @@ def main():
     b = rows.get("lwm2m-node-lib CPU ms per 1,000 Updates, 1000 devices")
     if a and b:
         lines.append("%-66s %12.2f" % ("ratio lwm2m-node-lib / nusimd CPU per Update, 1000 devices", b / a))
-    for curve, ocurve in (("brainpoolP256r1", "brainpoolP256r1"), ("P-256", "nistp256")):
+    for curve, ocurve in (("brainpoolP256r1", "brainpoolP256r1"), ("prime256v1", "nistp256")):
         a = rows.get("crypto packages/s, %s" % curve)
         b = rows.get("openssl primitive bound packages/s, %s" % ocurve)
         if a and b:
