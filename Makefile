@@ -142,10 +142,8 @@ bench: all $(BENCH_BINS)
 demo: all
 	sh deploy/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/nusimd/schema
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 schema/*.sql $(DESTDIR)$(PREFIX)/share/nusimd/schema/
+# The rules are in mk/install.mk.
+install: all install-files
 
 clean:
 	rm -rf $(B)
