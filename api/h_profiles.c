@@ -133,7 +133,7 @@ void h_profiles_post(api_call *c)
 		if (lwm2m_base64_decode(b64, strlen(b64), 0, &raw, &rl) != LWM2M_OK ||
 		    rl > PROFILE_MAX) {
 			free(raw);
-			api_problem(c, 422, "invalid-profile", NULL, "container is not "
+			api_problem(c, 422, "validation-failed", NULL, "container is not "
 			            "base64 of at most %d bytes", PROFILE_MAX);
 			goto out;
 		}
@@ -141,14 +141,14 @@ void h_profiles_post(api_call *c)
 		OPENSSL_cleanse(raw, rl);
 		free(raw);
 		if (drc != CR_OK) {
-			api_problem(c, 422, "invalid-profile", NULL,
+			api_problem(c, 422, "validation-failed", NULL,
 			            "the container does not parse: %s", e);
 			goto out;
 		}
 		const char *imsi = jstr(j, "imsi"), *car = jstr(j, "carrier");
 		if (!iccid || strcmp(iccid, p.iccid) || (imsi && strcmp(imsi, p.imsi)) ||
 		    (car && strcmp(car, p.carrier))) {
-			api_problem(c, 422, "invalid-profile", NULL,
+			api_problem(c, 422, "validation-failed", NULL,
 			            "the container holds ICCID %s (IMSI %s, carrier %s), "
 			            "not the declared one", p.iccid, p.imsi, p.carrier);
 			profile_clear(&p);
@@ -156,13 +156,13 @@ void h_profiles_post(api_call *c)
 		}
 	} else if (from_fields(&p, iccid, jstr(j, "imsi"), jstr(j, "carrier"),
 	                       jstr(j, "ki"), jstr(j, "opc"), why, sizeof why)) {
-		api_problem(c, 422, "invalid-profile", NULL, "%s", why);
+		api_problem(c, 422, "validation-failed", NULL, "%s", why);
 		goto out;
 	}
 	int src = seal_row(c->a->k, &p, &row, why, sizeof why);
 	profile_clear(&p);
 	if (src) {
-		api_problem(c, 422, "invalid-profile", NULL, "%s", why);
+		api_problem(c, 422, "validation-failed", NULL, "%s", why);
 		goto out;
 	}
 	db_rc rc = db_profile_add(c->a->d, &row);
@@ -208,7 +208,7 @@ void h_profiles_import(api_call *c)
 	}
 	if (api_csv_parse((const char *)c->body, c->len, MAX_IMPORT_ROWS, &csv,
 	                  err, sizeof err) < 0) {
-		api_problem(c, 422, "invalid-csv", NULL, "%s", err);
+		api_problem(c, 422, "validation-failed", NULL, "%s", err);
 		return;
 	}
 	db_profile *rows = calloc(csv.n ? csv.n : 1, sizeof *rows);
@@ -257,17 +257,17 @@ void h_profiles_import(api_call *c)
 		}
 		if (nerr++ < MAX_REPORTED_ERRORS)
 			json_array_append_new(errors, json_pack("{siss}", "line",
-			                      r->line, "error", why));
+			                      r->line, "detail", why));
 	}
 	if (nerr) {
-		api_problem(c, 422, "invalid-csv",
+		api_problem(c, 422, "validation-failed",
 		            json_pack("{sosI}", "errors", json_incref(errors),
 		                      "error_count", (json_int_t)nerr),
 		            "%zu of the rows are bad; nothing was imported", nerr);
 		goto out;
 	}
 	if (nrows == 0) {
-		api_problem(c, 422, "invalid-csv", NULL, "the file holds no profile");
+		api_problem(c, 422, "validation-failed", NULL, "the file holds no profile");
 		goto out;
 	}
 	db *d = c->a->d;

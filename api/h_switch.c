@@ -105,7 +105,7 @@ void api_switch_problem(api_call *c, int rc, int64_t job_id, const char *err)
 		api_problem(c, 422, "empty-pool", NULL, "%s", err);
 		break;
 	case SW_ERR_BAD:
-		api_problem(c, 422, "validation", NULL, "%s", err);
+		api_problem(c, 422, "validation-failed", NULL, "%s", err);
 		break;
 	case SW_ERR_NOT_FOUND:
 		api_problem(c, 404, "not-found", NULL, "%s", err);
@@ -140,13 +140,13 @@ static void start(api_call *c, const char *kind)
 	json_t *car = json_object_get(j, "carrier"), *ic = json_object_get(j, "iccid");
 	if (!json_is_object(j) || (car && !json_is_string(car)) ||
 	    (ic && !json_is_string(ic)) || (!car == !ic)) {
-		api_problem(c, 422, "validation", NULL, "the body must be {\"carrier\": "
+		api_problem(c, 422, "validation-failed", NULL, "the body must be {\"carrier\": "
 		            "\"...\"} or {\"iccid\": \"...\"}");
 		json_decref(j);
 		return;
 	}
 	if (!strcmp(kind, "stage") && ic) {
-		api_problem(c, 422, "validation", NULL, "stage takes a carrier");
+		api_problem(c, 422, "validation-failed", NULL, "stage takes a carrier");
 		json_decref(j);
 		return;
 	}

@@ -309,6 +309,7 @@ int sw_go(sw_job *j, int next, const char *detail)
 		j->timer = NULL;
 	}
 	j->busy_wait = 0;
+	j->wait_reg = 0;
 	db_job saved = j->r;
 	int prev = j->st;
 	snprintf(j->r.state, sizeof j->r.state, "%s", sw_state_name(next));

@@ -40,6 +40,7 @@ struct sw_job {
 	int dead;                /* ended while crypto_busy: free when it returns */
 	int paused;              /* the test hook stopped it */
 	int busy_wait;           /* waiting to retry after 508/6 = 9 */
+	int wait_reg;            /* waiting for the device to register */
 	int have_pkg;
 	pkg_507 pkg;
 	uint8_t *cert;           /* 508/3 as DER */

@@ -90,11 +90,29 @@ void sw_delete_instance(sw *s, const char *ep, int inst)
 
 /* A submit that did not make it: the device is not registered (wait for
  * it) or the request is bad (fail). */
+static void not_registered_cb(void *arg)
+{
+	sw_job *j = arg;
+	j->timer = NULL;
+	j->wait_reg = 0;
+	if (!j->paused)
+		sw_fail(j, -1, 1, "the device did not register within %lld s",
+		        (long long)j->s->cfg.wait_online_s);
+}
+
 static void submit_failed(sw_job *j, int rc, const char *what)
 {
 	if (rc == DM_SUBMIT_NO_DEVICE) {
+		/* Its next Register re-enters the state (sw_on_device_event);
+		 * the wait is bounded like a queued request's. */
 		jlog(NLOG_INFO, "device not registered: waiting", j, "for", what);
-		return;   /* its next Register re-enters the state */
+		if (!j->timer) {
+			j->wait_reg = 1;
+			j->timer = loop_timer_add(j->s->cfg.l,
+			                          j->s->cfg.wait_online_s * 1000,
+			                          not_registered_cb, j);
+		}
+		return;
 	}
 	sw_fail(j, -1, rc == DM_SUBMIT_ERROR, "cannot send %s (%s)", what,
 	        rc == DM_SUBMIT_ERROR ? "storage error" : "bad request");
@@ -804,6 +822,15 @@ void sw_on_notify(sw *s, sw_job *j, int value)
 void sw_on_device_event(sw *s, sw_job *j, int kind, const char *addr)
 {
 	(void)s;
+	if (j->wait_reg && (kind == EV_REGISTERED || kind == EV_UPDATED)) {
+		j->wait_reg = 0;
+		if (j->timer) {
+			loop_timer_cancel(j->s->cfg.l, j->timer);
+			j->timer = NULL;
+		}
+		sw_enter(j);
+		return;
+	}
 	int back = kind == EV_REGISTERED ||
 	           (kind == EV_UPDATED && addr && j->load_addr[0] &&
 	            strcmp(addr, j->load_addr)) ||

@@ -77,13 +77,15 @@ class FakeNusim(threading.Thread):
     """A scripted nuSIM device over NoSec CoAP, in a thread."""
 
     def __init__(self, srv, ep, eid_, cert_der, iccid0, to_iccid, result=0,
-                 bind_a="127.0.1.9", bind_b="127.0.2.9", update_s=1.0):
+                 bind_a="127.0.1.9", bind_b="127.0.2.9", update_s=1.0,
+                 observe=True, reattach_s=0.6):
         super().__init__(daemon=True)
         self.srv, self.ep, self.eid = srv, ep, eid_
         self.cert = base64.b64encode(cert_der)
         self.iccid = iccid0
         self.to_iccid = to_iccid        # fn() -> the ICCID "loaded"
         self.result, self.bind_b, self.update_s = result, bind_b, update_s
+        self.observe, self.reattach_s = observe, reattach_s
         self.log, self.instances, self.link = [], {}, None
         self.executes, self.registers = 0, 0
         self.observer, self.obs_seq = None, 2
@@ -173,7 +175,7 @@ class FakeNusim(threading.Thread):
             self._reply(m, coap.code(2, 5), self.iccid.encode(), CF_TEXT)
         elif method == "GET" and path == "/508/0/6":
             extra = []
-            if obs and obs[0] in (b"", b"\x00"):
+            if obs and obs[0] in (b"", b"\x00") and self.observe:
                 self.observer = m.token
                 extra = [(coap.OPT_OBSERVE, coap.uint_opt(1))]
             elif obs:
@@ -203,7 +205,7 @@ class FakeNusim(threading.Thread):
             self.next_iccid = self.to_iccid()   # while nusimd is up
             self._later(0.2, self._notify)
             if self.result == 0:
-                self._later(0.6, self._reattach)
+                self._later(self.reattach_s, self._reattach)
         else:
             self._reply(m, coap.code(4, 4))
 
@@ -248,7 +250,7 @@ class FakeNusim(threading.Thread):
         self.sock.close()
 
 
-def _device(env, ep, n, result=0):
+def _device(env, ep, n, result=0, observe=True, reattach_s=0.6):
     e = eid(9000 + n)
     rc, out, err = run([NUSIMD, "pki", "device", "--dir", env.pki, "--eid", e])
     check(rc == 0, "pki device: %s" % err)
@@ -259,7 +261,8 @@ def _device(env, ep, n, result=0):
 
     def to_iccid():
         return env.job(box["job"])["to_iccid"]
-    d = FakeNusim(env.srv, ep, e, der, iccid("A", 9000 + n), to_iccid, result)
+    d = FakeNusim(env.srv, ep, e, der, iccid("A", 9000 + n), to_iccid, result,
+                  observe=observe, reattach_s=reattach_s)
     d.start()
     env.srv.wait_registered(ep)
     return d, box
@@ -401,3 +404,23 @@ def test_cancel_in_each_state(h):
         finally:
             dev.stop()
             env.srv.stop()
+
+
+def test_without_observe_reads_the_result(h):
+    """A device that answers the Observe of 508/6 as a plain Read (no
+    Observe option): nusimd reads 508/6 instead and completes."""
+    env = Env(h)
+    # It re-attaches after the result timeout (1.5 s in FAST), so only a
+    # Read of 508/6 can tell nusimd the outcome before that.
+    dev, box = _device(env, "fk-no", 50, observe=False, reattach_s=3.0)
+    try:
+        j = env.switch("fk-no", {"carrier": "B"})
+        box["job"] = j["id"]
+        done = env.wait_job(j["id"], 30)
+        check_eq(done["state"], "done", "outcome (%r)" % done)
+        check(dev.observer is None, "no observation was made")
+        reads = [p for m, p, _ in dev.log if m == "GET" and p == "/508/0/6"]
+        check(len(reads) >= 2, "508/6 observed, then read: %r" % reads)
+        check_eq(dev.executes, 1, "one Load Profile")
+    finally:
+        dev.stop()
