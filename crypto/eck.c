@@ -109,32 +109,97 @@ int eck_generate(const char *curve, EVP_PKEY **out, char *err, size_t errlen)
 	return CR_OK;
 }
 
+int eck_params_new(const char *curve, EVP_PKEY **out, char *err, size_t errlen)
+{
+	const char *c = eck_curve_supported(curve);
+	EVP_PKEY_CTX *pc = NULL;
+	OSSL_PARAM p[2];
+	int rc = CR_OK;
+	*out = NULL;
+	if (!c)
+		return crypto_err(err, errlen, CR_ECURVE, "unsupported curve %s",
+		                  curve ? curve : "(null)");
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+	                                        (char *)c, 0);
+	p[1] = OSSL_PARAM_construct_end();
+	pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (!pc || EVP_PKEY_fromdata_init(pc) != 1 ||
+	    EVP_PKEY_fromdata(pc, out, EVP_PKEY_KEY_PARAMETERS, p) != 1)
+		rc = crypto_ossl_err(err, errlen, "EC domain parameters");
+	EVP_PKEY_CTX_free(pc);
+	return rc;
+}
+
+int eck_generate_from(EVP_PKEY *params, EVP_PKEY **out, char *err,
+                      size_t errlen)
+{
+	/* A context per call: keygen changes it, params are only read. */
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL);
+	int rc = CR_OK;
+	*out = NULL;
+	if (!c || EVP_PKEY_keygen_init(c) != 1 || EVP_PKEY_keygen(c, out) != 1) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		rc = crypto_ossl_err(err, errlen, "EC key generation");
+	}
+	EVP_PKEY_CTX_free(c);
+	return rc;
+}
+
+/* OpenSSL's DER ECDSA-Sig-Value to the loader's raw r||s. */
+static int der_to_raw(const uint8_t *der, size_t dlen, uint8_t sig[ECK_SIG_LEN],
+                      char *err, size_t errlen)
+{
+	const unsigned char *p = der;
+	ECDSA_SIG *s = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+	const BIGNUM *r, *sv;
+	int rc = CR_OK;
+	if (!s)
+		return crypto_ossl_err(err, errlen, "ECDSA sign");
+	ECDSA_SIG_get0(s, &r, &sv);
+	if (BN_bn2binpad(r, sig, 32) != 32 || BN_bn2binpad(sv, sig + 32, 32) != 32)
+		rc = crypto_ossl_err(err, errlen, "ECDSA sign: not a 256-bit curve");
+	ECDSA_SIG_free(s);
+	return rc;
+}
+
 int eck_sign_raw(EVP_PKEY *priv, const uint8_t *msg, size_t n,
                  uint8_t sig[ECK_SIG_LEN], char *err, size_t errlen)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	uint8_t der[80];
 	size_t dlen = sizeof der;
-	const unsigned char *p = der;
-	ECDSA_SIG *s = NULL;
-	const BIGNUM *r, *sv;
 	int rc;
 	if (!md || EVP_DigestSignInit_ex(md, NULL, "SHA256", NULL, NULL, priv,
 	                                 NULL) != 1 ||
-	    EVP_DigestSign(md, der, &dlen, msg, n) != 1 ||
-	    !(s = d2i_ECDSA_SIG(NULL, &p, (long)dlen))) {
+	    EVP_DigestSign(md, der, &dlen, msg, n) != 1)
 		rc = crypto_ossl_err(err, errlen, "ECDSA sign");
-		goto out;
-	}
-	ECDSA_SIG_get0(s, &r, &sv);
-	if (BN_bn2binpad(r, sig, 32) != 32 || BN_bn2binpad(sv, sig + 32, 32) != 32) {
-		rc = crypto_ossl_err(err, errlen, "ECDSA sign: not a 256-bit curve");
-		goto out;
-	}
-	rc = CR_OK;
-out:
-	ECDSA_SIG_free(s);
+	else
+		rc = der_to_raw(der, dlen, sig, err, errlen);
 	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int eck_sign_raw_md(EVP_PKEY *priv, const EVP_MD *sha256, const uint8_t *msg,
+                    size_t n, uint8_t sig[ECK_SIG_LEN], char *err,
+                    size_t errlen)
+{
+	EVP_PKEY_CTX *c = NULL;
+	uint8_t h[32], der[80];
+	unsigned int hl = 0;
+	size_t dlen = sizeof der;
+	int rc;
+	/* ECDSA with no digest set signs its input as the hash: H(msg) here,
+	 * exactly what DigestSign with SHA-256 signs. */
+	if (!sha256 || EVP_MD_get_size(sha256) != 32 ||
+	    EVP_Digest(msg, n, h, &hl, sha256, NULL) != 1 || hl != 32 ||
+	    !(c = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL)) ||
+	    EVP_PKEY_sign_init(c) != 1 ||
+	    EVP_PKEY_sign(c, der, &dlen, h, sizeof h) != 1)
+		rc = crypto_ossl_err(err, errlen, "ECDSA sign");
+	else
+		rc = der_to_raw(der, dlen, sig, err, errlen);
+	EVP_PKEY_CTX_free(c);
 	return rc;
 }
 

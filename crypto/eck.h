@@ -5,6 +5,13 @@
  * (64 bytes), key generation, and ECDH giving the 32-byte x-coordinate.
  * Supported curves: brainpoolP256r1 (the nuSIM default) and prime256v1.
  * All functions are reentrant; keys passed in are only read.
+ *
+ * For callers that make many keys and signatures (the package builder),
+ * eck_params_new prepares a curve's domain parameters once and
+ * eck_generate_from makes keys from them, and eck_sign_raw_md signs with a
+ * SHA-256 fetched once: the same results without the per-call name
+ * lookups. Prepared parameters and fetched digests are safe to share
+ * read-only between threads; every context is made per call.
  */
 #ifndef CRYPTO_ECK_H
 #define CRYPTO_ECK_H
@@ -42,5 +49,17 @@ int eck_verify_raw(EVP_PKEY *pub, const uint8_t *msg, size_t n,
 /* Z = x-coordinate of priv * peer, with peer validation. The caller wipes z. */
 int eck_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t z[ECK_Z_LEN], char *err,
              size_t errlen);
+
+/* Domain parameters of `curve` (no key) for eck_generate_from; *out is the
+ * caller's. CR_OK, CR_ECURVE or CR_EOPENSSL. */
+int eck_params_new(const char *curve, EVP_PKEY **out, char *err, size_t errlen);
+/* A fresh key pair on the curve of params (eck_params_new). */
+int eck_generate_from(EVP_PKEY *params, EVP_PKEY **out, char *err,
+                      size_t errlen);
+/* eck_sign_raw with sha256 an EVP_MD_fetch'ed "SHA256": hashes msg, then
+ * signs the digest. Same signatures (ECDSA-SHA256, raw r||s). */
+int eck_sign_raw_md(EVP_PKEY *priv, const EVP_MD *sha256, const uint8_t *msg,
+                    size_t n, uint8_t sig[ECK_SIG_LEN], char *err,
+                    size_t errlen);
 
 #endif

@@ -4,12 +4,19 @@
  * project's own (NTS.01 is not public); docs/profile-package.md is their
  * specification. Every secret (eK, Z, K, the plaintext) is wiped before
  * its buffer is released.
+ *
+ * Speed (issue 3): the server checks a nuSIM's certificate once
+ * (pkg_nusim_from_cert) and then builds any number of packages for it
+ * (pkg_build_for); pkg_dp keeps what every build needs ready (the fetched
+ * SHA-256, KDF, MAC and cipher, each curve's domain parameters, the DP key,
+ * the CM root store), so a build costs about its three EC operations.
  */
 #include "crypto/package.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -30,6 +37,12 @@
 #define K_LEN 48
 #define ENCP_MAX (PROFILE_MAX + 16)
 
+/* The curves a nuSIM key may be on, in the order of pkg_dp.params. */
+static const char *const nusim_curves[] = { "brainpoolP256r1", "prime256v1" };
+#define NCURVES (sizeof nusim_curves / sizeof nusim_curves[0])
+
+/* Read-only after pkg_dp_from_pem: OpenSSL 3 keys, fetched algorithms and
+ * a populated X509_STORE may be shared by threads that only read them. */
 struct pkg_dp {
 	EVP_PKEY *dp_key;
 	EVP_PKEY *ci_pub;
@@ -37,6 +50,20 @@ struct pkg_dp {
 	uint8_t sig_kpubdp[ECK_SIG_LEN];
 	uint8_t kpubci[ECK_POINT_LEN];
 	X509_STORE *store;
+	EVP_MD *sha256;
+	sym_algs algs;
+	EVP_PKEY *params[NCURVES]; /* domain parameters, for eK */
+	const char *curve;         /* of dp_key, canonical */
+};
+
+/* A nuSIM whose certificate passed cert_check under `dp`'s CM roots. */
+struct pkg_nusim {
+	const pkg_dp *dp;
+	EVP_PKEY *pub;
+	unsigned curve; /* index into nusim_curves */
+	char eid[EID_LEN + 1];
+	/* Where every certificate of the verified chain is valid at once. */
+	time_t not_before, not_after;
 };
 
 struct pkg_sim {
@@ -156,6 +183,10 @@ void pkg_dp_free(pkg_dp *dp)
 	EVP_PKEY_free(dp->dp_key);
 	EVP_PKEY_free(dp->ci_pub);
 	X509_STORE_free(dp->store);
+	EVP_MD_free(dp->sha256);
+	sym_algs_free(&dp->algs);
+	for (size_t i = 0; i < NCURVES; i++)
+		EVP_PKEY_free(dp->params[i]);
 	OPENSSL_cleanse(dp, sizeof *dp);
 	free(dp);
 }
@@ -191,6 +222,7 @@ int pkg_dp_from_pem(const char *dp_key_pem, size_t dp_key_len,
 		                "DP key is not an EC key on a supported curve");
 		goto fail;
 	}
+	dp->curve = eck_curve_supported(curve);
 	dp->ci_pub = pub_from_pem(ci_pem, ci_len);
 	if (!dp->ci_pub) {
 		crypto_ossl_err(err, errlen, "CI public key does not parse");
@@ -237,6 +269,17 @@ int pkg_dp_from_pem(const char *dp_key_pem, size_t dp_key_len,
 		goto fail;
 	}
 	X509_STORE_set_flags(dp->store, X509_V_FLAG_X509_STRICT);
+	/* What every build needs, prepared once. */
+	dp->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!dp->sha256) {
+		rc = crypto_ossl_err(err, errlen, "fetching SHA256");
+		goto fail;
+	}
+	if ((rc = sym_algs_fetch(&dp->algs, err, errlen)))
+		goto fail;
+	for (size_t i = 0; i < NCURVES; i++)
+		if ((rc = eck_params_new(nusim_curves[i], &dp->params[i], err, errlen)))
+			goto fail;
 	BIO_free(b);
 	*out = dp;
 	return CR_OK;
@@ -244,6 +287,11 @@ fail:
 	BIO_free(b);
 	pkg_dp_free(dp);
 	return rc;
+}
+
+const char *pkg_dp_curve(const pkg_dp *dp)
+{
+	return dp ? dp->curve : NULL;
 }
 
 /* X509_V_ERR_* to this library's codes: each refusal keeps its own code. */
@@ -269,9 +317,42 @@ static int map_verify_error(int e)
 	}
 }
 
-/* Checks the certificate; on success *pub is its key (the caller's). */
+/* ASN1_TIME to seconds since the epoch; -1 when it does not convert. */
+static time_t asn1_time_t(const ASN1_TIME *t)
+{
+	struct tm tm;
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+/* The window in which every certificate of the verified chain is valid. */
+static int chain_window(X509_STORE_CTX *ctx, time_t *nb, time_t *na)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+	int n = chain ? sk_X509_num(chain) : 0;
+	if (n <= 0)
+		return -1;
+	*nb = 0;
+	*na = (time_t)-1;
+	for (int i = 0; i < n; i++) {
+		X509 *c = sk_X509_value(chain, i);
+		time_t b = asn1_time_t(X509_get0_notBefore(c));
+		time_t a = asn1_time_t(X509_get0_notAfter(c));
+		if (b == (time_t)-1 || a == (time_t)-1)
+			return -1;
+		if (b > *nb)
+			*nb = b;
+		if (*na == (time_t)-1 || a < *na)
+			*na = a;
+	}
+	return 0;
+}
+
+/* Checks the certificate; on success, when nu is not NULL, fills it (its
+ * key is then nu's). */
 static int cert_check(const pkg_dp *dp, const uint8_t *der, size_t n,
-                      const char *eid, EVP_PKEY **pub, char *err, size_t errlen)
+                      const char *eid, pkg_nusim *nu, char *err, size_t errlen)
 {
 	const unsigned char *p = der;
 	X509 *x = NULL;
@@ -280,8 +361,8 @@ static int cert_check(const pkg_dp *dp, const uint8_t *der, size_t n,
 	const ASN1_STRING *sn;
 	char curve[32];
 	int rc, idx;
-	if (pub)
-		*pub = NULL;
+	if (!dp)
+		return crypto_err(err, errlen, CR_EINVAL, "certificate check: no DP handle");
 	if (!pkg_eid_valid(eid))
 		return crypto_err(err, errlen, CR_EEID, "EID is not 32 digits");
 	if (!der || n == 0 || n > 0x7fffffff ||
@@ -322,12 +403,27 @@ static int cert_check(const pkg_dp *dp, const uint8_t *der, size_t n,
 		                "EID %s", eid);
 		goto out;
 	}
-	if (pub) {
-		*pub = X509_get_pubkey(x);
-		if (!*pub) {
+	if (nu) {
+		nu->curve = 0;
+		while (nu->curve < NCURVES && strcmp(nusim_curves[nu->curve], curve))
+			nu->curve++;
+		if (nu->curve == NCURVES) { /* eck_key_curve said supported */
+			rc = crypto_err(err, errlen, CR_ECURVE, "curve %s", curve);
+			goto out;
+		}
+		if (chain_window(ctx, &nu->not_before, &nu->not_after)) {
+			rc = crypto_err(err, errlen, CR_ECERT_INVALID,
+			                "nuSIM certificate of EID %s: validity dates "
+			                "do not convert", eid);
+			goto out;
+		}
+		nu->pub = X509_get_pubkey(x);
+		if (!nu->pub) {
 			rc = crypto_ossl_err(err, errlen, "nuSIM certificate key");
 			goto out;
 		}
+		nu->dp = dp;
+		memcpy(nu->eid, eid, EID_LEN + 1);
 	}
 	rc = CR_OK;
 out:
@@ -342,41 +438,100 @@ int pkg_cert_check(const pkg_dp *dp, const uint8_t *der, size_t n,
 	return cert_check(dp, der, n, eid, NULL, err, errlen);
 }
 
-int pkg_build(const pkg_dp *dp, const uint8_t *cert_der, size_t cert_len,
-              const char *eid, const uint8_t *profile, size_t profile_len,
-              pkg_507 *out, char *err, size_t errlen)
+void pkg_nusim_free(pkg_nusim *nu)
 {
-	EVP_PKEY *sim = NULL, *ek = NULL;
-	uint8_t ekpub[ECK_POINT_LEN], sigek[ECK_SIG_LEN], z[ECK_Z_LEN], k[K_LEN];
-	uint8_t mac[16], *encp = NULL;
-	struct profile *chk = NULL;
-	char curve[32];
-	size_t elen = 0;
+	if (!nu)
+		return;
+	EVP_PKEY_free(nu->pub);
+	OPENSSL_cleanse(nu, sizeof *nu);
+	free(nu);
+}
+
+int pkg_nusim_from_cert(const pkg_dp *dp, const uint8_t *der, size_t n,
+                        const char *eid, pkg_nusim **out, char *err,
+                        size_t errlen)
+{
+	pkg_nusim *nu;
 	int rc;
-	memset(out, 0, sizeof *out);
-	if (!dp || !profile || profile_len == 0 || profile_len > PROFILE_MAX)
+	if (!out)
+		return crypto_err(err, errlen, CR_EINVAL, "nuSIM handle: no output");
+	*out = NULL;
+	nu = calloc(1, sizeof *nu);
+	if (!nu)
+		return crypto_err(err, errlen, CR_ENOMEM, "nuSIM handle: out of memory");
+	rc = cert_check(dp, der, n, eid, nu, err, errlen);
+	if (rc) {
+		pkg_nusim_free(nu);
+		return rc;
+	}
+	*out = nu;
+	return CR_OK;
+}
+
+const char *pkg_nusim_eid(const pkg_nusim *nu)
+{
+	return nu ? nu->eid : NULL;
+}
+
+const char *pkg_nusim_curve(const pkg_nusim *nu)
+{
+	return nu ? nusim_curves[nu->curve] : NULL;
+}
+
+int64_t pkg_nusim_not_after(const pkg_nusim *nu)
+{
+	return nu ? (int64_t)nu->not_after : 0;
+}
+
+/* The device would answer 7 to a bad container: refuse it here. */
+static int check_profile(const uint8_t *profile, size_t len, char *err,
+                         size_t errlen)
+{
+	struct profile *chk;
+	int rc;
+	if (!profile || len == 0 || len > PROFILE_MAX)
 		return crypto_err(err, errlen, CR_EINVAL,
 		                  "package: profile must be 1-%d bytes", PROFILE_MAX);
-	/* The device would answer 7 to a bad container: refuse it here. */
 	chk = malloc(sizeof *chk);
 	if (!chk)
 		return crypto_err(err, errlen, CR_ENOMEM, "package: out of memory");
-	rc = profile_decode(profile, profile_len, chk, err, errlen);
+	rc = profile_decode(profile, len, chk, err, errlen);
 	profile_clear(chk);
 	free(chk);
-	if (rc)
-		return rc;
-	rc = cert_check(dp, cert_der, cert_len, eid, &sim, err, errlen);
-	if (rc)
-		return rc;
-	if ((rc = eck_key_curve(sim, curve, sizeof curve)) != CR_OK ||
-	    (rc = eck_generate(curve, &ek, err, errlen)) != CR_OK ||
+	return rc;
+}
+
+/* Steps 2-4 for a verified nuSIM and a checked profile. */
+static int build(const pkg_dp *dp, const pkg_nusim *nu, const uint8_t *profile,
+                 size_t profile_len, pkg_507 *out, char *err, size_t errlen)
+{
+	EVP_PKEY *ek = NULL;
+	uint8_t ekpub[ECK_POINT_LEN], sigek[ECK_SIG_LEN], z[ECK_Z_LEN], k[K_LEN];
+	uint8_t si[SI_LEN], mac[16], *encp = NULL;
+	size_t elen = 0;
+	time_t now = time(NULL);
+	int rc;
+	/* The chain was valid when checked; a handle kept longer than the
+	 * chain's validity is refused as pkg_cert_check would refuse it. */
+	if (now > nu->not_after)
+		return crypto_err(err, errlen, CR_ECERT_EXPIRED,
+		                  "nuSIM certificate of EID %s refused: certificate "
+		                  "has expired (since it was checked)", nu->eid);
+	if (now < nu->not_before)
+		return crypto_err(err, errlen, CR_ECERT_NOTYET,
+		                  "nuSIM certificate of EID %s refused: certificate "
+		                  "is not yet valid", nu->eid);
+	if ((rc = eck_generate_from(dp->params[nu->curve], &ek, err, errlen)) ||
 	    (rc = eck_pub_to_raw(ek, ekpub)) != CR_OK)
 		goto out;
-	if ((rc = eck_sign_raw(dp->dp_key, ekpub, sizeof ekpub, sigek, err, errlen)))
+	if ((rc = eck_sign_raw_md(dp->dp_key, dp->sha256, ekpub, sizeof ekpub,
+	                          sigek, err, errlen)))
 		goto out;
-	if ((rc = eck_ecdh(ek, sim, z, err, errlen)) ||
-	    (rc = derive(z, eid, ekpub, k, err, errlen)))
+	if ((rc = eck_ecdh(ek, nu->pub, z, err, errlen)))
+		goto out;
+	shared_info(nu->eid, ekpub, si);
+	if ((rc = sym_x963kdf_sha256_ex(&dp->algs, z, sizeof z, si, sizeof si, k,
+	                                K_LEN, err, errlen)))
 		goto out;
 	elen = sym_cbc_m2_len(profile_len);
 	encp = malloc(elen);
@@ -384,10 +539,10 @@ int pkg_build(const pkg_dp *dp, const uint8_t *cert_der, size_t cert_len,
 		rc = crypto_err(err, errlen, CR_ENOMEM, "package: out of memory");
 		goto out;
 	}
-	if ((rc = sym_cbc_m2_encrypt(k, k + 32, profile, profile_len, encp, err,
-	                             errlen)) ||
-	    (rc = sym_cmac_aes128(k + 16, ekpub, sizeof ekpub, encp, elen, mac,
-	                          err, errlen)))
+	if ((rc = sym_cbc_m2_encrypt_ex(&dp->algs, k, k + 32, profile, profile_len,
+	                                encp, err, errlen)) ||
+	    (rc = sym_cmac_aes128_ex(&dp->algs, k + 16, ekpub, sizeof ekpub, encp,
+	                             elen, mac, err, errlen)))
 		goto out;
 	out->res[PKG_RES_ENCP] = b64_dup(encp, elen);
 	out->res[PKG_RES_MAC] = malloc(33);
@@ -410,7 +565,40 @@ out:
 	OPENSSL_cleanse(k, sizeof k);
 	free(encp); /* ciphertext only */
 	EVP_PKEY_free(ek); /* clears the ephemeral private key */
-	EVP_PKEY_free(sim);
+	return rc;
+}
+
+int pkg_build_for(const pkg_dp *dp, const pkg_nusim *nu, const uint8_t *profile,
+                  size_t profile_len, pkg_507 *out, char *err, size_t errlen)
+{
+	int rc;
+	memset(out, 0, sizeof *out);
+	if (!dp || !nu)
+		return crypto_err(err, errlen, CR_EINVAL, "package: no DP or nuSIM handle");
+	if (nu->dp != dp)
+		return crypto_err(err, errlen, CR_EINVAL,
+		                  "package: nuSIM handle of EID %s was checked with "
+		                  "another DP handle", nu->eid);
+	if ((rc = check_profile(profile, profile_len, err, errlen)))
+		return rc;
+	return build(dp, nu, profile, profile_len, out, err, errlen);
+}
+
+int pkg_build(const pkg_dp *dp, const uint8_t *cert_der, size_t cert_len,
+              const char *eid, const uint8_t *profile, size_t profile_len,
+              pkg_507 *out, char *err, size_t errlen)
+{
+	pkg_nusim *nu = NULL;
+	int rc;
+	memset(out, 0, sizeof *out);
+	if (!dp)
+		return crypto_err(err, errlen, CR_EINVAL, "package: no DP handle");
+	/* The profile first, then the certificate: the order callers know. */
+	if ((rc = check_profile(profile, profile_len, err, errlen)) ||
+	    (rc = pkg_nusim_from_cert(dp, cert_der, cert_len, eid, &nu, err, errlen)))
+		return rc;
+	rc = build(dp, nu, profile, profile_len, out, err, errlen);
+	pkg_nusim_free(nu);
 	return rc;
 }
 

@@ -70,6 +70,9 @@ int pkg_dp_from_pem(const char *dp_key_pem, size_t dp_key_len,
                     const char *cm_roots_pem, size_t cm_roots_len,
                     pkg_dp **out, char *err, size_t errlen);
 void pkg_dp_free(pkg_dp *dp);
+/* Canonical name of the DP key's curve (the curve of SigEKpubDP, which is
+ * the CI's); NULL for NULL. */
+const char *pkg_dp_curve(const pkg_dp *dp);
 
 /* DESIGN §6 step 1: the nuSIM certificate (DER) chains to a CM root, is in
  * its validity period (strict X.509 checks), carries an EC key on a
@@ -84,6 +87,33 @@ int pkg_cert_check(const pkg_dp *dp, const uint8_t *der, size_t n,
 int pkg_build(const pkg_dp *dp, const uint8_t *cert_der, size_t cert_len,
               const char *eid, const uint8_t *profile, size_t profile_len,
               pkg_507 *out, char *err, size_t errlen);
+
+/* A verified nuSIM: the certificate checked once (exactly the checks and
+ * error codes of pkg_cert_check), its public key kept parsed, so that the
+ * server's common path (check while preparing, then build) pays for the
+ * chain once and each package costs about its three EC operations.
+ * Read-only after creation: any number of threads may build with one.
+ * pkg_build(dp, cert, eid, ...) is pkg_nusim_from_cert + pkg_build_for. */
+typedef struct pkg_nusim pkg_nusim;
+
+/* CR_OK with *out the caller's (pkg_nusim_free), or the code and reason
+ * pkg_cert_check gives for the same input, *out NULL. */
+int pkg_nusim_from_cert(const pkg_dp *dp, const uint8_t *der, size_t n,
+                        const char *eid, pkg_nusim **out, char *err,
+                        size_t errlen);
+void pkg_nusim_free(pkg_nusim *n);
+/* The EID and the canonical curve name of a handle; NULL for NULL. */
+const char *pkg_nusim_eid(const pkg_nusim *n);
+const char *pkg_nusim_curve(const pkg_nusim *n);
+/* Seconds since the epoch until which every certificate of the verified
+ * chain is valid; after it pkg_build_for answers CR_ECERT_EXPIRED. */
+int64_t pkg_nusim_not_after(const pkg_nusim *n);
+
+/* DESIGN §6 steps 2-4 for a nuSIM from pkg_nusim_from_cert with this same
+ * dp (CR_EINVAL otherwise): the package of the encoded profile (it must
+ * decode) into *out (pkg_507_free it). CR_OK or a crypto_rc with err. */
+int pkg_build_for(const pkg_dp *dp, const pkg_nusim *n, const uint8_t *profile,
+                  size_t profile_len, pkg_507 *out, char *err, size_t errlen);
 
 /* ---- device side (the nuSIM) ---- */
 typedef struct pkg_sim pkg_sim;

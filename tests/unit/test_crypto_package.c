@@ -4,10 +4,13 @@
  * a package built by hand from the primitives (so the scheme of
  * docs/profile-package.md is checked independently of package.c), every
  * failure of pkg_open with its own result code, the certificate checks,
- * and concurrent builds with one shared handle.
+ * and concurrent builds with one shared handle. The server's path (a
+ * nuSIM handle checked once, pkg_build_for) has its own round trips and
+ * refuses every bad certificate exactly as pkg_cert_check does.
  */
 #include <ftw.h>
 #include <pthread.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -715,6 +718,271 @@ TEST(open_mutations_bounded)
 	pkg_507_free(&p);
 }
 
+/* ---- the server's path: a nuSIM handle checked once, then builds ---- */
+
+TEST(nusim_handle_round_trip)
+{
+	pkg_nusim *n1, *n2;
+	struct profile out;
+	pkg_507 a, b;
+	char err[256];
+	CHECK_EQ_INT(setup(), 0);
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, cert1, cert1_len, EID1, &n1, err,
+	                                 sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, cert2, cert2_len, EID2, &n2, err,
+	                                 sizeof err), CR_OK);
+	CHECK_EQ_STR(pkg_nusim_eid(n1), EID1);
+	CHECK_EQ_STR(pkg_nusim_curve(n1), "brainpoolP256r1");
+	CHECK_EQ_STR(pkg_nusim_curve(n2), "prime256v1");
+	CHECK_EQ_STR(pkg_dp_curve(dp), "brainpoolP256r1");
+	/* Valid about 5 years (the device cert), and not yet past. */
+	CHECK(pkg_nusim_not_after(n1) > (int64_t)time(NULL) + 4 * 365 * 86400L);
+	CHECK_EQ_INT(pkg_build_for(dp, n1, prof, prof_len, &a, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_open(sim1, res_of(&a), &out, err, sizeof err), PKG_OK);
+	CHECK_EQ_STR(out.iccid, "8949020000123456788");
+	CHECK_EQ_INT(out.ki[5], 0x11);
+	profile_clear(&out);
+	/* The same handle again: a fresh ephemeral key, the same DP keys. */
+	CHECK_EQ_INT(pkg_build_for(dp, n1, prof, prof_len, &b, err, sizeof err), CR_OK);
+	CHECK(strcmp(a.res[PKG_RES_EKPUBDP], b.res[PKG_RES_EKPUBDP]) != 0);
+	CHECK(strcmp(a.res[PKG_RES_ENCP], b.res[PKG_RES_ENCP]) != 0);
+	for (int r = PKG_RES_KPUBDP; r < PKG_NRES; r++)
+		CHECK_EQ_STR(a.res[r], b.res[r]);
+	CHECK_EQ_INT(pkg_open(sim1, res_of(&b), &out, err, sizeof err), PKG_OK);
+	profile_clear(&out);
+	pkg_507_free(&a);
+	pkg_507_free(&b);
+	/* P-256: opens on its nuSIM, not on the brainpool one. */
+	CHECK_EQ_INT(pkg_build_for(dp, n2, prof, prof_len, &a, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_open(sim2, res_of(&a), &out, err, sizeof err), PKG_OK);
+	CHECK_EQ_STR(out.carrier, "Telekom");
+	profile_clear(&out);
+	CHECK_EQ_INT(pkg_open(sim1, res_of(&a), &out, err, sizeof err),
+	             PKG_DOES_NOT_PARSE);
+	pkg_507_free(&a);
+	pkg_nusim_free(n1);
+	pkg_nusim_free(n2);
+	pkg_nusim_free(NULL);
+	CHECK(pkg_nusim_eid(NULL) == NULL && pkg_nusim_curve(NULL) == NULL);
+}
+
+/* pkg_build_for and pkg_build make packages of the same scheme: the
+ * hand-made package's DP resources equal them, and both open. */
+TEST(nusim_build_for_matches_build)
+{
+	pkg_nusim *n;
+	pkg_507 a, b;
+	struct profile out;
+	char err[256];
+	CHECK_EQ_INT(setup(), 0);
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, cert1, cert1_len, EID1, &n, err,
+	                                 sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_build_for(dp, n, prof, prof_len, &a, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_build(dp, cert1, cert1_len, EID1, prof, prof_len, &b, err,
+	                       sizeof err), CR_OK);
+	CHECK_EQ_INT(strlen(a.res[PKG_RES_ENCP]), strlen(b.res[PKG_RES_ENCP]));
+	CHECK_EQ_INT(strlen(a.res[PKG_RES_MAC]), 32);
+	for (int r = PKG_RES_KPUBDP; r < PKG_NRES; r++)
+		CHECK_EQ_STR(a.res[r], b.res[r]);
+	CHECK_EQ_INT(pkg_open(sim1, res_of(&a), &out, err, sizeof err), PKG_OK);
+	profile_clear(&out);
+	CHECK_EQ_INT(pkg_open(sim1, res_of(&b), &out, err, sizeof err), PKG_OK);
+	profile_clear(&out);
+	pkg_507_free(&a);
+	pkg_507_free(&b);
+	pkg_nusim_free(n);
+}
+
+/* One bad certificate: the handle is refused with pkg_cert_check's code
+ * and reason, and nothing is returned. */
+static int same_refusal(const uint8_t *der, size_t n, const char *eid,
+                        int want)
+{
+	static char sentinel;
+	char e1[256] = "", e2[256] = "x";
+	pkg_nusim *nu = (pkg_nusim *)(void *)&sentinel; /* must become NULL */
+	int r1 = pkg_cert_check(dp, der, n, eid, e1, sizeof e1);
+	int r2 = pkg_nusim_from_cert(dp, der, n, eid, &nu, e2, sizeof e2);
+	if (r1 != want || r2 != want || nu != NULL || strcmp(e1, e2) || !e1[0]) {
+		printf("  want %d: cert_check %d \"%s\", nusim %d \"%s\"\n", want,
+		       r1, e1, r2, e2);
+		pkg_nusim_free(r2 == CR_OK ? nu : NULL);
+		return -1;
+	}
+	return 0;
+}
+
+TEST(nusim_handle_refuses_like_cert_check)
+{
+	uint8_t junk[40] = { 0x30, 0x26 }, *der, *longer;
+	size_t n;
+	X509 *x, *fake;
+	EVP_PKEY *dev, *k;
+	char err[256];
+	CHECK_EQ_INT(setup(), 0);
+	CHECK_EQ_INT(same_refusal(cert_other, cert_other_len, EID1,
+	                          CR_ECERT_UNTRUSTED), 0);
+	CHECK_EQ_INT(same_refusal(cert1, cert1_len, EID2, CR_ECERT_EID), 0);
+	CHECK_EQ_INT(same_refusal(cert1, cert1_len, "8904", CR_EEID), 0);
+	CHECK_EQ_INT(same_refusal(cert1, cert1_len, NULL, CR_EEID), 0);
+	CHECK_EQ_INT(same_refusal(junk, sizeof junk, EID1, CR_ECERT_PARSE), 0);
+	CHECK_EQ_INT(same_refusal(cert1, cert1_len - 1, EID1, CR_ECERT_PARSE), 0);
+	CHECK_EQ_INT(same_refusal(NULL, 0, EID1, CR_ECERT_PARSE), 0);
+	longer = malloc(cert1_len + 1);
+	CHECK(longer != NULL);
+	memcpy(longer, cert1, cert1_len);
+	longer[cert1_len] = 0;
+	CHECK_EQ_INT(same_refusal(longer, cert1_len + 1, EID1, CR_ECERT_PARSE), 0);
+	free(longer);
+	/* Expired, not yet valid: signed by the real CM. */
+	EVP_PKEY *cm = load_key(dir, "cm.key.pem");
+	X509 *cmc = load_cert(dir, "cm.cert.pem");
+	CHECK(cm && cmc);
+	CHECK_EQ_INT(eck_generate("brainpoolP256r1", &dev, NULL, 0), CR_OK);
+	CHECK_EQ_INT(pki_make_cert(dev, "nuSIM " EID3, EID3, cm, cmc, 0, -30 * 86400L,
+	                           -86400L, &x, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(der_of(x, &der, &n), 0);
+	CHECK_EQ_INT(same_refusal(der, n, EID3, CR_ECERT_EXPIRED), 0);
+	OPENSSL_free(der);
+	X509_free(x);
+	CHECK_EQ_INT(pki_make_cert(dev, "nuSIM " EID3, EID3, cm, cmc, 0, 86400L,
+	                           2 * 86400L, &x, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(der_of(x, &der, &n), 0);
+	CHECK_EQ_INT(same_refusal(der, n, EID3, CR_ECERT_NOTYET), 0);
+	OPENSSL_free(der);
+	X509_free(x);
+	/* Self-signed, and a chain to an impostor CM root of the same name. */
+	CHECK_EQ_INT(eck_generate("brainpoolP256r1", &k, NULL, 0), CR_OK);
+	CHECK_EQ_INT(pki_make_cert(k, "nuSIM " EID1, EID1, k, NULL, 0, -60, 86400L,
+	                           &x, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(der_of(x, &der, &n), 0);
+	CHECK_EQ_INT(same_refusal(der, n, EID1, CR_ECERT_SELFSIGNED), 0);
+	OPENSSL_free(der);
+	X509_free(x);
+	char cn[100];
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cmc), NID_commonName, cn,
+	                          sizeof cn);
+	CHECK_EQ_INT(pki_make_cert(k, cn, NULL, k, NULL, 1, -60, 86400L, &fake, err,
+	                           sizeof err), CR_OK);
+	CHECK_EQ_INT(pki_make_cert(dev, "nuSIM " EID1, EID1, k, fake, 0, -60, 86400L,
+	                           &x, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(der_of(x, &der, &n), 0);
+	int rc = pkg_cert_check(dp, der, n, EID1, err, sizeof err);
+	CHECK(rc == CR_ECERT_UNTRUSTED || rc == CR_ECERT_SIGNATURE);
+	CHECK_EQ_INT(same_refusal(der, n, EID1, rc), 0);
+	OPENSSL_free(der);
+	X509_free(x);
+	X509_free(fake);
+	/* A good one, for contrast. */
+	pkg_nusim *nu;
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, cert1, cert1_len, EID1, &nu, err,
+	                                 sizeof err), CR_OK);
+	CHECK(nu != NULL);
+	pkg_nusim_free(nu);
+	CHECK_EQ_INT(pkg_nusim_from_cert(NULL, cert1, cert1_len, EID1, &nu, err,
+	                                 sizeof err), CR_EINVAL);
+	CHECK(nu == NULL);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(dev);
+	EVP_PKEY_free(cm);
+	X509_free(cmc);
+}
+
+TEST(build_for_refuses_bad_input)
+{
+	char err[256];
+	pkg_507 p;
+	pkg_nusim *n;
+	pkg_dp *other;
+	uint8_t bad[4] = { 0x01, 0x02, '1', '2' };
+	CHECK_EQ_INT(setup(), 0);
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, cert1, cert1_len, EID1, &n, err,
+	                                 sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_build_for(dp, n, bad, sizeof bad, &p, err, sizeof err),
+	             CR_EPROFILE);
+	CHECK(p.res[0] == NULL);
+	CHECK_EQ_INT(pkg_build_for(dp, n, prof, 0, &p, err, sizeof err), CR_EINVAL);
+	CHECK_EQ_INT(pkg_build_for(dp, n, NULL, 10, &p, err, sizeof err), CR_EINVAL);
+	CHECK_EQ_INT(pkg_build_for(dp, n, prof, PROFILE_MAX + 1, &p, err, sizeof err),
+	             CR_EINVAL);
+	CHECK_EQ_INT(pkg_build_for(dp, NULL, prof, prof_len, &p, err, sizeof err),
+	             CR_EINVAL);
+	CHECK_EQ_INT(pkg_build_for(NULL, n, prof, prof_len, &p, err, sizeof err),
+	             CR_EINVAL);
+	/* A handle checked under one DP's CM roots is not used with another. */
+	CHECK_EQ_INT(pki_load_dp(dir, &other, err, sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_build_for(other, n, prof, prof_len, &p, err, sizeof err),
+	             CR_EINVAL);
+	CHECK(strstr(err, "another DP handle") != NULL);
+	pkg_dp_free(other);
+	pkg_nusim_free(n);
+}
+
+/* A handle outlives its certificate: builds stop at its notAfter. */
+TEST(build_for_refuses_after_chain_expires)
+{
+	char err[256];
+	uint8_t *der;
+	size_t n;
+	X509 *x;
+	EVP_PKEY *dev, *cm = NULL;
+	X509 *cmc = NULL;
+	pkg_nusim *nu;
+	pkg_507 p;
+	CHECK_EQ_INT(setup(), 0);
+	cm = load_key(dir, "cm.key.pem");
+	cmc = load_cert(dir, "cm.cert.pem");
+	CHECK(cm && cmc);
+	CHECK_EQ_INT(eck_generate("brainpoolP256r1", &dev, NULL, 0), CR_OK);
+	CHECK_EQ_INT(pki_make_cert(dev, "nuSIM " EID3, EID3, cm, cmc, 0, -60, 1, &x,
+	                           err, sizeof err), CR_OK);
+	CHECK_EQ_INT(der_of(x, &der, &n), 0);
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, der, n, EID3, &nu, err, sizeof err), CR_OK);
+	CHECK(pkg_nusim_not_after(nu) <= (int64_t)time(NULL) + 1);
+	struct timespec ts = { 2, 200000000 };
+	nanosleep(&ts, NULL);
+	CHECK_EQ_INT(pkg_build_for(dp, nu, prof, prof_len, &p, err, sizeof err),
+	             CR_ECERT_EXPIRED);
+	CHECK(strstr(err, "expired") != NULL);
+	CHECK(p.res[PKG_RES_ENCP] == NULL);
+	CHECK_EQ_INT(pkg_cert_check(dp, der, n, EID3, err, sizeof err), CR_ECERT_EXPIRED);
+	pkg_nusim_free(nu);
+	OPENSSL_free(der);
+	X509_free(x);
+	EVP_PKEY_free(dev);
+	EVP_PKEY_free(cm);
+	X509_free(cmc);
+}
+
+/* The prepared primitives under pkg_build_for agree with the plain ones. */
+TEST(eck_prepared_keygen_and_sign)
+{
+	static const char *const curves[] = { "brainpoolP256r1", "prime256v1" };
+	EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+	uint8_t pt[65], sig[64];
+	char name[32], err[256];
+	CHECK(sha != NULL);
+	for (int c = 0; c < 2; c++) {
+		EVP_PKEY *params, *k;
+		CHECK_EQ_INT(eck_params_new(curves[c], &params, err, sizeof err), CR_OK);
+		CHECK_EQ_INT(eck_generate_from(params, &k, err, sizeof err), CR_OK);
+		CHECK_EQ_INT(eck_key_curve(k, name, sizeof name), CR_OK);
+		CHECK_EQ_STR(name, curves[c]);
+		CHECK_EQ_INT(eck_pub_to_raw(k, pt), CR_OK);
+		CHECK_EQ_INT(eck_sign_raw_md(k, sha, pt, sizeof pt, sig, err, sizeof err),
+		             CR_OK);
+		CHECK_EQ_INT(eck_verify_raw(k, pt, sizeof pt, sig), CR_OK);
+		pt[10] ^= 1;
+		CHECK_EQ_INT(eck_verify_raw(k, pt, sizeof pt, sig), CR_ESIGN);
+		EVP_PKEY_free(k);
+		EVP_PKEY_free(params);
+	}
+	EVP_PKEY *params;
+	CHECK_EQ_INT(eck_params_new("secp256k1", &params, err, sizeof err), CR_ECURVE);
+	CHECK(params == NULL);
+	EVP_MD_free(sha);
+}
+
 /* ---- reentrancy ---- */
 
 static void *worker(void *arg)
@@ -742,6 +1010,46 @@ TEST(package_threads_share_handles)
 		pthread_join(t[i], NULL);
 		CHECK_EQ_INT(fails[i], 0);
 	}
+}
+
+/* The server's path: worker threads share the DP and nuSIM handles. */
+static pkg_nusim *shared_nu[2];
+
+static void *worker_for(void *arg)
+{
+	int *fails = arg;
+	char err[256];
+	for (int i = 0; i < 20; i++) {
+		struct profile out;
+		pkg_507 p;
+		if (pkg_build_for(dp, shared_nu[i % 2], prof, prof_len, &p, err,
+		                  sizeof err) ||
+		    pkg_open(i % 2 ? sim2 : sim1, res_of(&p), &out, err, sizeof err) != PKG_OK)
+			(*fails)++;
+		profile_clear(&out);
+		pkg_507_free(&p);
+	}
+	return NULL;
+}
+
+TEST(build_for_threads_share_handles)
+{
+	pthread_t t[4];
+	int fails[4] = { 0 };
+	char err[256];
+	CHECK_EQ_INT(setup(), 0);
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, cert1, cert1_len, EID1, &shared_nu[0],
+	                                 err, sizeof err), CR_OK);
+	CHECK_EQ_INT(pkg_nusim_from_cert(dp, cert2, cert2_len, EID2, &shared_nu[1],
+	                                 err, sizeof err), CR_OK);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(pthread_create(&t[i], NULL, worker_for, &fails[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ_INT(fails[i], 0);
+	}
+	pkg_nusim_free(shared_nu[0]);
+	pkg_nusim_free(shared_nu[1]);
 }
 
 UNIT_MAIN
