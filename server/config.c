@@ -56,6 +56,10 @@ static const struct key keys[] = {
 	  31536000, "86400", "default seconds a request waits for a sleeping device" },
 	{ "awake_ms", "awake-time", "NUSIMD_AWAKE_TIME", C_INT, F(awake_ms), 100,
 	  3600000, "93000", "ms a queue-mode device stays reachable after Register/Update" },
+	{ "session_hold", "session-hold", "NUSIMD_SESSION_HOLD", C_INT,
+	  F(session_hold_s), 0, 31536000, "0",
+	  "seconds an always-on device's session is held after its last exchange; "
+	  "past it the device is reached on its next Update (0 = while registered)" },
 	{ "expiry_interval_ms", "expiry-interval", "NUSIMD_EXPIRY_INTERVAL", C_INT,
 	  F(expiry_interval_ms), 10, 3600000, "1000",
 	  "ms between scans for expired registrations" },
@@ -469,5 +473,77 @@ void config_usage(FILE *f)
 		         k->type == C_BOOL ? "" : " V");
 		fprintf(f, "  %-27s %s\n  %-27s key %s, env %s, default \"%s\"\n",
 		        flag, k->help, "", k->name, k->env, k->def);
+	}
+}
+
+/* ---- the key table, for tests and the SIGHUP reload --------------------- */
+
+size_t config_key_count(void)
+{
+	return NKEYS;
+}
+
+int config_key_describe(size_t i, config_key_desc *out)
+{
+	static const int types[] = {
+		[C_STR] = CONFIG_T_STR, [C_ADDR] = CONFIG_T_ADDR,
+		[C_ADDR_OFF] = CONFIG_T_ADDR_OFF, [C_BOOL] = CONFIG_T_BOOL,
+		[C_LEVEL] = CONFIG_T_LEVEL, [C_INT] = CONFIG_T_INT,
+	};
+	if (i >= NKEYS)
+		return -1;
+	*out = (config_key_desc){ keys[i].name, keys[i].flag, keys[i].env,
+	                          keys[i].def, types[keys[i].type], keys[i].min,
+	                          keys[i].max };
+	return 0;
+}
+
+int config_key_differs(const server_config *a, const server_config *b,
+                       size_t i)
+{
+	const struct key *k;
+	const char *pa, *pb;
+	if (i >= NKEYS)
+		return 0;
+	k = &keys[i];
+	pa = (const char *)a + k->off;
+	pb = (const char *)b + k->off;
+	switch (k->type) {
+	case C_STR:
+	case C_ADDR:
+	case C_ADDR_OFF:
+		return strcmp(pa, pb) != 0;   /* bytes past the NUL may differ */
+	default:
+		return memcmp(pa, pb, k->size) != 0;
+	}
+}
+
+void config_key_value(const server_config *c, size_t i, char *buf,
+                      size_t len)
+{
+	const struct key *k;
+	const char *p;
+	if (!len)
+		return;
+	buf[0] = 0;
+	if (i >= NKEYS)
+		return;
+	k = &keys[i];
+	p = (const char *)c + k->off;
+	switch (k->type) {
+	case C_STR:
+	case C_ADDR:
+	case C_ADDR_OFF:
+		snprintf(buf, len, "%s", p);
+		break;
+	case C_BOOL:
+		snprintf(buf, len, "%s", *(const int *)(const void *)p ? "true" : "false");
+		break;
+	case C_LEVEL:
+		snprintf(buf, len, "%s", log_level_name(*(const int *)(const void *)p));
+		break;
+	case C_INT:
+		snprintf(buf, len, "%lld", (long long)*(const int64_t *)(const void *)p);
+		break;
 	}
 }

@@ -28,6 +28,7 @@ typedef struct {
 	int64_t max_handshakes;              /* DTLS handshakes at once */
 	int64_t request_timeout_ms;          /* DM: one request on the wire */
 	int64_t queue_ttl_s;                 /* DM: queued request lifetime */
+	int64_t session_hold_s;              /* DM: binding U session hold, 0 = always */
 	int64_t awake_ms;                    /* DM: queue-mode awake window */
 	int64_t expiry_interval_ms;          /* registration expiry scan */
 	int64_t reg_write_batch_ms;          /* group commit of registrations */
@@ -97,5 +98,27 @@ int config_split_hostport(const char *s, char *host, size_t hostlen,
 
 /* One line per key: flag, environment variable, default, meaning. */
 void config_usage(FILE *f);
+
+/* ---- the key table, for tests and the SIGHUP reload (added) ---------- */
+
+enum { CONFIG_T_STR, CONFIG_T_ADDR, CONFIG_T_ADDR_OFF, CONFIG_T_BOOL,
+       CONFIG_T_LEVEL, CONFIG_T_INT };
+
+typedef struct {
+	const char *name, *flag, *env, *def;
+	int type;             /* CONFIG_T_* */
+	int64_t min, max;     /* CONFIG_T_INT bounds; STR: min 1 = non-empty */
+} config_key_desc;
+
+/* How many keys the table has. */
+size_t config_key_count(void);
+/* Key i of the table; -1 past the end. */
+int config_key_describe(size_t i, config_key_desc *out);
+/* 1 if key i holds different values in a and b. */
+int config_key_differs(const server_config *a, const server_config *b,
+                       size_t i);
+/* Key i's value in c, written as the file would hold it. */
+void config_key_value(const server_config *c, size_t i, char *buf,
+                      size_t len);
 
 #endif

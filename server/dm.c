@@ -15,6 +15,7 @@
 
 #include "server/dm_int.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 #define EXPIRE_EVERY_MS 1000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -67,12 +68,21 @@ void dm_dev_maybe_drop(dm *e, dm_dev *dev)
 	free(dev);
 }
 
+/* How long the device stays reachable after an exchange: the awake window
+ * of queue mode, or the session hold of an always-on device (0 = no
+ * limit). Past it the session is released: libcoap frees it once idle, and
+ * the device is reached again on its next Register/Update. */
+static int64_t window_ms(const dm *e, const dm_dev *dev)
+{
+	return dev->queue_mode ? e->cfg.awake_ms : e->cfg.hold_ms;
+}
+
 static void sleep_cb(void *arg)
 {
 	dm_dev *dev = arg;
 	dm *e = dev->e;
 	dev->sleep_timer = NULL;
-	if (!dev->queue_mode)
+	if (!window_ms(e, dev))
 		return;
 	int64_t left = dev->awake_until - loop_now_ms();
 	if (left > 0) {
@@ -89,12 +99,12 @@ static void sleep_cb(void *arg)
 
 static void dev_stay_awake(dm *e, dm_dev *dev)
 {
-	if (!dev->queue_mode)
+	int64_t w = window_ms(e, dev);
+	if (!w)
 		return;
-	dev->awake_until = loop_now_ms() + e->cfg.awake_ms;
+	dev->awake_until = loop_now_ms() + w;
 	if (!dev->sleep_timer)
-		dev->sleep_timer = loop_timer_add(e->l, e->cfg.awake_ms,
-		                                  sleep_cb, dev);
+		dev->sleep_timer = loop_timer_add(e->l, w, sleep_cb, dev);
 }
 
 static void dev_retire_token(dm_dev *dev, const uint8_t tok[DM_TOKEN_LEN])
@@ -233,6 +243,7 @@ void dm_finish(dm *e, dm_req *rq, int state, int code, int fmt,
 		e->st.answered++;
 	else
 		e->st.failed++;
+	metrics_dm_request(dm_op_name(rq->op), db_req_state_name(state));
 	log_id(state == DB_REQ_DONE ? NLOG_DEBUG : NLOG_INFO,
 	       state == DB_REQ_DONE ? "dm request done" : "dm request failed",
 	       rq->ep, rq->id, "error", error);
@@ -244,8 +255,8 @@ void dm_finish(dm *e, dm_req *rq, int state, int code, int fmt,
 	if (!dev)
 		return;
 	dev->hold++;
-	/* An answer shows the device is up: it stays awake awake_ms more. */
-	if (state == DB_REQ_DONE && dev->s && dev->queue_mode) {
+	/* An answer shows the device is up: it stays reachable a window more. */
+	if (state == DB_REQ_DONE && dev->s && window_ms(e, dev)) {
 		dev->awake = 1;
 		dev_stay_awake(e, dev);
 	}
@@ -267,6 +278,7 @@ void dm_end_stored(dm *e, db_request *r, int state, const char *error)
 		       r->id, "err", db_errmsg(e->d));
 	if (state == DB_REQ_FAILED)
 		e->st.failed++;
+	metrics_dm_request(dm_op_name(r->op), db_req_state_name(state));
 	log_id(NLOG_INFO, "dm request ended", r->endpoint, r->id, "state",
 	       db_req_state_name(state));
 	dm_deliver(e, r->id, state, 0, -1, NULL, 0, error);
@@ -281,7 +293,7 @@ static int dev_sendable(dm_dev *dev)
 	/* A closed DTLS session takes PDUs and never sends them (NOTES §1.3). */
 	if (coap_session_get_state(dev->s) != COAP_SESSION_STATE_ESTABLISHED)
 		return 0;
-	if (dev->queue_mode && loop_now_ms() >= dev->awake_until)
+	if (window_ms(dev->e, dev) && loop_now_ms() >= dev->awake_until)
 		return 0;
 	return 1;
 }
@@ -612,6 +624,20 @@ void dm_get_stats(dm *e, dm_stats *out)
 	if (db_request_count_state(e->d, DB_REQ_QUEUED, &n) == DB_OK)
 		out->queued_now = n;
 	out->in_flight = (int64_t)e->inflight.n;
+}
+
+void dm_set_config(dm *e, const dm_config *cfg)
+{
+	if (!e || !cfg)
+		return;
+	/* Zero keeps the current value, as dm_new keeps its defaults. */
+	if (cfg->request_timeout_ms > 0)
+		e->cfg.request_timeout_ms = cfg->request_timeout_ms;
+	if (cfg->queue_ttl_s > 0)
+		e->cfg.queue_ttl_s = cfg->queue_ttl_s;
+	if (cfg->awake_ms > 0)
+		e->cfg.awake_ms = cfg->awake_ms;
+	e->cfg.hold_ms = cfg->hold_ms > 0 ? cfg->hold_ms : 0;
 }
 
 void dm_set_notify_cb(dm *e, dm_notify_cb cb, void *arg)

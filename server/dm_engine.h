@@ -20,6 +20,10 @@ typedef struct {
 	int64_t queue_ttl_s;         /* default time to live of a queued request */
 	int64_t awake_ms;            /* queue mode: how long a device stays
 	                                awake after its Register/Update */
+	int64_t hold_ms;             /* binding U: how long the engine holds a
+	                                device's session after its last
+	                                exchange (then it is reached on its
+	                                next Update); 0 = while registered */
 } dm_config;
 
 /* Creates the engine. It registers nothing with libcoap itself: the CoAP
@@ -60,6 +64,11 @@ typedef struct {
 	int64_t sent, answered, failed, queued_now, in_flight, notifications;
 } dm_stats;
 void dm_get_stats(dm *e, dm_stats *out);
+
+/* Added (SIGHUP reload): new timeouts for requests submitted from now on
+ * (request deadline, queue TTL) and for the next awake window; requests
+ * already on the wire keep theirs. Fields <= 0 keep the current value. */
+void dm_set_config(dm *e, const dm_config *cfg);
 
 /* Optional (added): told about every notification of an observation after
  * it is stored, e.g. for the switch orchestrator (508/6) and /events.

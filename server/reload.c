@@ -26,6 +26,7 @@ static void apply_dm(struct server *sv)
 		.request_timeout_ms = sv->cfg.request_timeout_ms,
 		.queue_ttl_s = sv->cfg.queue_ttl_s,
 		.awake_ms = sv->cfg.awake_ms,
+		.hold_ms = sv->cfg.session_hold_s * 1000,
 	};
 	dm_set_config(sv->dm, &dc);
 }
@@ -64,6 +65,7 @@ static const struct {
 	{ "request_timeout_ms", apply_dm },
 	{ "queue_ttl", apply_dm },
 	{ "awake_ms", apply_dm },
+	{ "session_hold", apply_dm },
 	{ "session_idle_timeout", apply_coap },
 	{ "max_idle_sessions", apply_coap },
 	{ "max_handshakes", apply_coap },

@@ -7,6 +7,9 @@
 #include "server/dm_engine.h"
 #include "server/log.h"
 #include "server/campaign.h"
+#include "server/metrics.h"
+#include "server/reload.h"
+#include "db/db_ops.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -15,24 +18,6 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-/* SIGHUP: re-read the settings (file, environment, flags) and apply what
- * can change while running: the log level. */
-static void reload(server *sv)
-{
-	server_config c;
-	char err[512];
-	if (config_build(&c, sv->argc, sv->argv, sv->argfrom, NULL, 0, err,
-	                 sizeof err) < 0) {
-		log_kv(NLOG_WARN, "reload failed", "error", err, NULL);
-		return;
-	}
-	sv->cfg.log_level = c.log_level;
-	log_set_level(c.log_level);
-	log_attach_libcoap();
-	log_kv(NLOG_INFO, "reloaded", "log_level", log_level_name(c.log_level),
-	       NULL);
-}
-
 static void on_signal(void *arg, uint32_t events)
 {
 	server *sv = arg;
@@ -40,7 +25,7 @@ static void on_signal(void *arg, uint32_t events)
 	(void)events;
 	while (read(sv->sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGHUP) {
-			reload(sv);
+			server_reload(sv);   /* server/reload.c */
 		} else {
 			log_kv(NLOG_INFO, "stopping", "signal",
 			       si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM", NULL);
@@ -68,6 +53,8 @@ static int setup_signals(server *sv, char *err, size_t errlen)
 
 static void teardown(server *sv)
 {
+	metrics_attach_coap(NULL);
+	db_set_timing_hook(NULL);
 	if (sv->api)
 		api_stop(sv->api);
 	campaigns_free(sv->camp);   /* it starts jobs on the switch engine */
@@ -144,6 +131,7 @@ int server_run(const server_config *cfg, int argc, char **argv, int from)
 			.request_timeout_ms = cfg->request_timeout_ms,
 			.queue_ttl_s = cfg->queue_ttl_s,
 			.awake_ms = cfg->awake_ms,
+			.hold_ms = cfg->session_hold_s * 1000,
 		};
 		sv.dm = dm_new(sv.loop, sv.db, coap_ep_context(sv.coap), &dc);
 		if (!sv.dm) {
@@ -221,6 +209,8 @@ int server_run(const server_config *cfg, int argc, char **argv, int from)
 		api_set_campaigns(sv.api, sv.camp);
 	}
 
+	metrics_attach_coap(sv.coap);
+	db_set_timing_hook(metrics_db_statement);
 	log_kv(NLOG_INFO, "listening", "coap", coap_ep_bound(sv.coap, 0),
 	       "coaps", coap_ep_bound(sv.coap, 1), "http", sv.http_bound, NULL);
 	if (loop_run(sv.loop) < 0) {
