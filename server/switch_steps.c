@@ -528,6 +528,18 @@ static void result_timeout_cb(void *arg)
 		read_result(j);
 }
 
+/* 1 if the device registered again at or after the job last changed state
+ * (the job is in awaiting_reattach, so after its Load Profile). */
+static int reattached_since(sw_job *j)
+{
+	db_registration reg;
+	memset(&reg, 0, sizeof reg);
+	int back = db_reg_get(j->s->cfg.db, j->r.endpoint, &reg) == DB_OK &&
+	           reg.registered_at >= j->r.updated_at;
+	db_registration_clear(&reg);
+	return back;
+}
+
 static void reattach_deadline_cb(void *arg)
 {
 	sw_job *j = arg;
@@ -787,6 +799,16 @@ void sw_enter(sw_job *j)
 		}
 		break;
 	case S_AWAITING_REATTACH: {
+		/* Resumed after a crash: the device may have come back while
+		 * the old process was dying, and will not register again soon.
+		 * Its registration row says so (written before that process
+		 * could act on it): verify, waiting for it as long as it takes,
+		 * instead of timing out. */
+		if (j->resumed && !j->verify_event && reattached_since(j)) {
+			j->verify_event = 1;
+			sw_go(j, S_VERIFYING, "the device re-attached (before the restart)");
+			break;
+		}
 		int64_t left = j->r.deadline - loop_wall_s();
 		j->timer = loop_timer_add(s->cfg.l, left > 0 ? left * 1000 : 0,
 		                          reattach_deadline_cb, j);
