@@ -35,6 +35,10 @@ struct sw;
 struct evbus;
 void api_set_switch(api *a, struct sw *s, struct evbus *bus);
 
+/* Added (SIGHUP reload): new body limit and timeouts for calls that
+ * arrive from now on (the listen address stays). */
+void api_set_limits(api *a, const api_config *cfg);
+
 /* Resumes and answers every suspended call (503), then stops the daemon. */
 void api_stop(api *a);
 

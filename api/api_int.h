@@ -118,6 +118,8 @@ struct api_call {
 	MHD_ContentReaderCallback reader;
 	void *reader_cls;
 	MHD_ContentReaderFreeCallback reader_free;
+
+	double t0;          /* monotonic seconds at arrival (metrics) */
 };
 
 /* ---- http.c -------------------------------------------------------------- */

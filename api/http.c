@@ -23,6 +23,7 @@
 
 #include "api/api_int.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 #define API_DEFAULT_MAX_BODY (1024 * 1024)
 
@@ -249,6 +250,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 		c->a = a;
 		c->conn = conn;
 		c->method = method;
+		c->t0 = metrics_now();
 		c->url = strdup(url);
 		c->create_inst = -1;
 		if (!c->url) {
@@ -293,7 +295,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-	call_free(*con_cls);
+	api_call *c = *con_cls;
+	if (c)
+		metrics_http_request(c->method, c->status, metrics_now() - c->t0);
+	call_free(c);
 	*con_cls = NULL;
 }
 
@@ -475,6 +480,23 @@ fail:
 	free(a);
 	free(h);
 	return NULL;
+}
+
+/* The same defaults and bounds api_start applies. */
+static void apply_limits(api_config *dst, const api_config *src)
+{
+	dst->max_body = src->max_body ? src->max_body : API_DEFAULT_MAX_BODY;
+	dst->max_timeout_ms = src->max_timeout_ms > 0 ? src->max_timeout_ms : 300000;
+	dst->default_timeout_ms = src->default_timeout_ms;
+	if (dst->default_timeout_ms < 0 ||
+	    dst->default_timeout_ms > dst->max_timeout_ms)
+		dst->default_timeout_ms = dst->max_timeout_ms;
+}
+
+void api_set_limits(api *a, const api_config *cfg)
+{
+	if (a && cfg)
+		apply_limits(&a->cfg, cfg);
 }
 
 void api_stop(api *a)

@@ -52,7 +52,20 @@ doc = {
    "pmax": {"name": "pmax", "in": "query", "schema": {"type": "integer"}},
    "gt": {"name": "gt", "in": "query", "schema": {"type": "number"}},
    "lt": {"name": "lt", "in": "query", "schema": {"type": "number"}},
-   "st": {"name": "st", "in": "query", "schema": {"type": "number"}}}},
+   "st": {"name": "st", "in": "query", "schema": {"type": "number"}},
+   "carrier": {"name": "carrier", "in": "path", "required": True, "schema": {"type": "string"}},
+   "carrier_q": {"name": "carrier", "in": "query", "schema": {"type": "string"}},
+   "pstate": {"name": "state", "in": "query", "schema": {"type": "string", "enum": [
+              "available", "reserved", "installed", "quarantined", "retired"]}},
+   "jstate": {"name": "state", "in": "query", "schema": {"type": "string", "enum": [
+              "queued", "waiting_online", "preparing", "writing_507", "linking", "loading",
+              "awaiting_result", "awaiting_reattach", "verifying", "done", "failed",
+              "rolled_back", "timed_out", "cancelled"]}},
+   "device": {"name": "device", "in": "query", "schema": {"type": "string"}},
+   "before": {"name": "before", "in": "query", "schema": {"type": "integer"}},
+   "after_id": {"name": "after", "in": "query", "schema": {"type": "integer"}},
+   "last_event_id": {"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer"},
+                     "description": "resume after this event id (or ?last_event_id=)"}}},
  "paths": {
   "/healthz": {"get": op("the process and its database answer", None, [("200", "ok")])},
   "/readyz": {"get": op("ready to serve", None, [("200", "ready")])},
@@ -93,7 +106,58 @@ doc = {
    "post": op("create a token (shown once)", "admin", [("201", "created")], (),
               ["application/json"], ("422",))},
   "/tokens/{id}": {"delete": op("revoke a token", "admin", [("204", "deleted")], ["id"])},
+  "/profiles": {
+   "get": op("carrier profiles (never their secrets)", "viewer", [("200", "page of profiles")],
+             ["limit", "after", "carrier_q", "pstate"]),
+   "post": op("add one profile (fields or a base64 container), stored sealed", "operator",
+              [("201", "created")], (), ["application/json"], ("409", "422"))},
+  "/profiles/import": {
+   "post": op("import profiles from CSV iccid,imsi,carrier,ki,opc, all or nothing", "operator",
+              [("201", "imported")], (), ["text/csv"], ("409", "413", "415", "422"))},
+  "/carriers": {"get": op("each carrier's pool", "viewer", [("200", "pools")])},
+  "/devices/{ep}/switch": {
+   "post": op("switch the device to a carrier or an ICCID", "operator", [("202", "job")], ["ep"],
+              ["application/json"], ("409", "422", "503"))},
+  "/devices/{ep}/stage": {
+   "post": op("stage a carrier's package as a spare 507 instance", "operator", [("202", "job")],
+              ["ep"], ["application/json"], ("409", "422", "503"))},
+  "/devices/{ep}/stage/{carrier}": {
+   "delete": op("unstage: delete the instance, return the profile", "operator",
+                [("204", "unstaged")], ["ep", "carrier"], None, ("409",))},
+  "/jobs": {"get": op("switch and stage jobs, newest first", "viewer", [("200", "page of jobs")],
+                      ["limit", "jstate", "device", "before"])},
+  "/jobs/{id}": {"get": op("a job with every transition", "viewer", [("200", "job")], ["id"])},
+  "/jobs/{id}/cancel": {"post": op("cancel a running job", "operator", [("200", "cancelled")],
+                                   ["id"], None, ("409",))},
+  "/audit": {"get": op("the audit trail, oldest first from a cursor", "operator",
+                       [("200", "page of audit entries")], ["limit", "after_id"])},
+  "/events": {"get": op("server-sent events: registrations and job transitions", "viewer",
+                        [("200", "text/event-stream")], ["last_event_id"], None, ("503",))},
+  "/campaigns": {
+   "get": op("campaigns, by id", "viewer", [("200", "page of campaigns")], ["limit", "after_id"]),
+   "post": op("a campaign from a CSV (endpoint|eid, carrier|iccid), streamed and validated "
+              "as a whole; settings in the query or X-Campaign-* headers", "operator",
+              [("201", "created (draft)")],
+              ["c_name", "c_max_in_flight", "c_max_starts_per_s", "c_failure_threshold_pct",
+               "c_failure_min_sample", "c_window_start", "c_window_end", "c_skip_invalid"],
+              ["text/csv"], ("413", "415", "422", "503"))},
+  "/campaigns/{id}": {"get": op("a campaign: settings, counts per state, throughput, time left",
+                                "viewer", [("200", "campaign")], ["id"])},
+  "/campaigns/{id}/report": {"get": op("every row's outcome as CSV", "viewer",
+                                       [("200", "text/csv")], ["id"])},
+  "/campaigns/{id}/{action}": {"post": op("start, pause, resume or cancel a campaign",
+                                          "operator", [("200", "campaign")], ["id", "c_action"],
+                                          None, ("409", "503"))},
  }}
+for k, t in (("name", "string"), ("max_in_flight", "integer"), ("max_starts_per_s", "number"),
+             ("failure_threshold_pct", "number"), ("failure_min_sample", "integer"),
+             ("window_start", "string"), ("window_end", "string"), ("skip_invalid", "boolean")):
+    doc["components"]["parameters"]["c_" + k] = {
+        "name": k, "in": "query", "schema": {"type": t, **({"format": "date-time"}
+                                                        if k.startswith("window") else {})}}
+doc["components"]["parameters"]["c_action"] = {
+    "name": "action", "in": "path", "required": True,
+    "schema": {"type": "string", "enum": ["start", "pause", "resume", "cancel"]}}
 s = json.dumps(doc, separators=(",", ":"))
 lines = []
 for i in range(0, len(s), 76):

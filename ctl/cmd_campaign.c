@@ -394,7 +394,7 @@ static int run_watch(const ctl *c, int argc, char **argv)
 			misses = 0;
 		}
 	}
-	if (w.changed || !w.tty)
+	if (w.changed)
 		draw(&w);
 	if (w.tty && w.drawn)
 		printf("\n");

@@ -201,12 +201,12 @@ static const struct {
 	  "AND NOT EXISTS (SELECT 1 FROM devices v WHERE v.endpoint = campaign_staging.endpoint) "
 	  "AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.endpoint = campaign_staging.endpoint)" },
 	{ "duplicate",
-	  "UPDATE campaign_staging SET error = 'duplicate row: device ' || endpoint || "
-	  "' is already on line ' || (SELECT min(s.line) FROM campaign_staging s "
-	  "WHERE s.import_id = ?1 AND s.endpoint = campaign_staging.endpoint) "
-	  "WHERE import_id = ?1 AND error IS NULL AND EXISTS (SELECT 1 FROM "
-	  "campaign_staging s WHERE s.import_id = ?1 AND s.endpoint = "
-	  "campaign_staging.endpoint AND s.line < campaign_staging.line)" },
+	  "UPDATE campaign_staging SET error = 'duplicate row: device ' || "
+	  "d.endpoint || ' is already on line ' || d.first FROM "
+	  "(SELECT line, endpoint, min(line) OVER (PARTITION BY endpoint) AS first "
+	  "FROM campaign_staging WHERE import_id = ?1 AND error IS NULL) AS d "
+	  "WHERE campaign_staging.import_id = ?1 AND campaign_staging.line = d.line "
+	  "AND d.line > d.first" },
 	{ "other campaign",
 	  "UPDATE campaign_staging SET error = 'device already in campaign ' || "
 	  "(SELECT r.campaign_id FROM campaign_rows r JOIN campaigns c ON c.id = r.campaign_id "
@@ -234,12 +234,13 @@ static const struct {
 	  "AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.iccid = campaign_staging.target "
 	  "AND p.state = 'available')" },
 	{ "duplicate iccid",
-	  "UPDATE campaign_staging SET error = 'duplicate row: ICCID ' || target || "
-	  "' is already asked for' "
-	  "WHERE import_id = ?1 AND error IS NULL AND target_kind = 1 AND EXISTS "
-	  "(SELECT 1 FROM campaign_staging s WHERE s.import_id = ?1 AND "
-	  "s.target_kind = 1 AND s.target = campaign_staging.target AND "
-	  "s.line < campaign_staging.line AND s.error IS NULL)" },
+	  "UPDATE campaign_staging SET error = 'duplicate row: ICCID ' || "
+	  "d.target || ' is already asked for on line ' || d.first FROM "
+	  "(SELECT line, target, min(line) OVER (PARTITION BY target) AS first "
+	  "FROM campaign_staging WHERE import_id = ?1 AND error IS NULL AND "
+	  "target_kind = 1) AS d "
+	  "WHERE campaign_staging.import_id = ?1 AND campaign_staging.line = d.line "
+	  "AND d.line > d.first" },
 };
 
 /* Pool sizes: the rows of each carrier past its available profiles are

@@ -371,6 +371,26 @@ static void end_campaign(campaigns *e, db_campaign *c, int state,
 	set_state(e, c, state, reason);
 }
 
+/* A cancelled campaign's jobs that have not touched the device's nuSIM
+ * yet (still waiting for it, or queued) are cancelled with it; the ones
+ * past that point finish, so no device is left between two profiles. */
+static void cancel_waiting_jobs(campaigns *e, int64_t id, const char *actor)
+{
+	db_camp_row *rows = NULL;
+	size_t n = 0;
+	if (!e->cfg.sw || db_camp_started(e->cfg.db, id, &rows, &n))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		db_job j;
+		char err[160];
+		if (db_job_get(e->cfg.db, rows[i].job_id, &j) || j.final ||
+		    (strcmp(j.state, "queued") && strcmp(j.state, "waiting_online")))
+			continue;
+		sw_cancel(e->cfg.sw, j.id, actor, err, sizeof err);
+	}
+	free(rows);
+}
+
 /* One campaign's share of a tick. Returns 1 while it needs more ticks. */
 static int tick_one(campaigns *e, run *r)
 {
@@ -596,6 +616,8 @@ int campaigns_action(campaigns *e, int64_t id, const char *action,
 		snprintf(target, sizeof target, "campaign %lld", (long long)id);
 		db_audit_add(e->cfg.db, actor && *actor ? actor : "nusimd", act,
 		             target, c.set.name);
+		if (to == DB_CAMP_CANCELLED)
+			cancel_waiting_jobs(e, id, actor && *actor ? actor : "nusimd");
 		run *r = run_get(e, id);
 		if (r) {
 			if (to == DB_CAMP_RUNNING)
