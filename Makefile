@@ -51,6 +51,7 @@ PROGS := $(B)/nusimd $(B)/nusim-client $(if $(wildcard ctl/main.c),$(B)/nusimctl
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+UNIT_HDRS  := $(wildcard tests/unit/*.h)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC  := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(BENCH_SRC))
@@ -105,15 +106,15 @@ $(B)/nusimctl: $(B)/ctl/main.o $(LIB_CTL)
 # A unit test links only the libraries its prefix names, so one folder's
 # tests build while another folder is half-written.
 UNIT_CC = @mkdir -p $(dir $@); $(CC) $(ALL_CFLAGS) -o $@ $< $(1) $(LIBS)
-$(B)/tests/test_lwm2m_%: tests/unit/test_lwm2m_%.c $(LIB_LWM2M) tests/unit/unit.h | deps
+$(B)/tests/test_lwm2m_%: tests/unit/test_lwm2m_%.c $(LIB_LWM2M) $(UNIT_HDRS) | deps
 	$(call UNIT_CC,$(LIB_LWM2M))
-$(B)/tests/test_crypto_%: tests/unit/test_crypto_%.c $(LIB_CRYPTO) $(LIB_LWM2M) tests/unit/unit.h | deps
+$(B)/tests/test_crypto_%: tests/unit/test_crypto_%.c $(LIB_CRYPTO) $(LIB_LWM2M) $(UNIT_HDRS) | deps
 	$(call UNIT_CC,$(LIB_CRYPTO) $(LIB_LWM2M))
-$(B)/tests/test_db_%: tests/unit/test_db_%.c $(LIB_DB) $(LIB_CRYPTO) $(LIB_LWM2M) tests/unit/unit.h | deps
+$(B)/tests/test_db_%: tests/unit/test_db_%.c $(LIB_DB) $(LIB_CRYPTO) $(LIB_LWM2M) $(UNIT_HDRS) | deps
 	$(call UNIT_CC,$(LIB_DB) $(LIB_CRYPTO) $(LIB_LWM2M))
-$(B)/tests/test_client_%: tests/unit/test_client_%.c $(CLIENT_LIBS) tests/unit/unit.h | deps
+$(B)/tests/test_client_%: tests/unit/test_client_%.c $(CLIENT_LIBS) $(UNIT_HDRS) | deps
 	$(call UNIT_CC,$(CLIENT_LIBS))
-$(B)/tests/%: tests/unit/%.c $(ALL_LIBS) tests/unit/unit.h | deps
+$(B)/tests/%: tests/unit/%.c $(ALL_LIBS) $(UNIT_HDRS) | deps
 	$(call UNIT_CC,$(ALL_LIBS))
 
 # The load generator stands alone: it must cost little next to the server.

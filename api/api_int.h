@@ -172,6 +172,8 @@ json_t *api_body_json(api_call *c);
 /* ---- shared helpers of the handlers ---------------------------------- */
 /* Parses ?limit= (default 100, 1..1000); -1 with a problem set. */
 int api_limit(api_call *c);
+/* Parses a row id: positive decimal digits alone; -1 if s is not one. */
+int64_t api_parse_id(const char *s);
 /* A time as JSON: null for 0. */
 json_t *api_time(int64_t t);
 /* Decodes a payload for `path` into j: values, raw + decode_error, or links
@@ -218,6 +220,10 @@ void h_jobs_list(api_call *c);
 void h_job_cancel(api_call *c);
 void h_audit_list(api_call *c);
 void h_events(api_call *c);
+/* h_certificates.c: imported nuSIM certificates (devices without 508/3). */
+void h_certificates_post(api_call *c);
+void h_certificate_get(api_call *c);
+void h_certificate_delete(api_call *c);
 /* The job as every job route shows it (with transitions when asked). */
 json_t *api_job_json(db *d, const db_job *j, int with_transitions);
 /* The 507 instances nusimd wrote to ep (GET /devices/{ep}: "profiles"). */

@@ -258,23 +258,11 @@ static json_t *campaign_reply(api *a, const db_campaign *c)
 	return j;
 }
 
-static int64_t parse_id(const char *s)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return -1;
-	return v;
-}
-
 /* Loads campaign {id}; -1 with a problem set. */
 static int load(api_call *c, db_campaign *out)
 {
 	const char *s = api_param(c, "id");
-	int64_t id = parse_id(s);
+	int64_t id = api_parse_id(s);
 	memset(out, 0, sizeof *out);
 	if (id < 0) {
 		api_problem(c, 404, "not-found", NULL, "no campaign \"%.64s\"", s ? s : "");
@@ -432,7 +420,7 @@ void h_campaigns_list(api_call *c)
 		return;
 	int64_t after = 0;
 	const char *a = api_query(c, "after");
-	if (a && (after = parse_id(a)) < 0) {
+	if (a && (after = api_parse_id(a)) < 0) {
 		api_problem(c, 400, "bad-request", NULL, "after must be a campaign id");
 		return;
 	}

@@ -9,18 +9,6 @@
 
 #include "api/api_int.h"
 
-static int64_t parse_id(const char *s)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return -1;
-	return v;
-}
-
 static json_t *request_json(const db_request *r)
 {
 	char code[8];
@@ -49,7 +37,7 @@ static json_t *request_json(const db_request *r)
 static int load(api_call *c, db_request *r, int64_t *idp)
 {
 	const char *s = api_param(c, "id");
-	int64_t id = parse_id(s);
+	int64_t id = api_parse_id(s);
 	memset(r, 0, sizeof *r);
 	*idp = id;
 	if (id < 0) {

@@ -19,19 +19,6 @@ static json_t *token_json(const db_token *t)
 	                 "last_used_at", api_time(t->last_used_at));
 }
 
-/* Parses a positive decimal id; -1 if it is not one. */
-static int64_t parse_id(const char *s)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return -1;
-	return v;
-}
-
 void h_tokens_list(api_call *c)
 {
 	db_token *t = NULL;
@@ -41,7 +28,7 @@ void h_tokens_list(api_call *c)
 	const char *as = api_query(c, "after");
 	if (limit < 0)
 		return;
-	if (as && *as && (after = parse_id(as)) < 0) {
+	if (as && *as && (after = api_parse_id(as)) < 0) {
 		api_problem(c, 400, "bad-request", NULL, "after must be a token id, not \"%s\"", as);
 		return;
 	}
@@ -136,7 +123,7 @@ out:
 void h_token_delete(api_call *c)
 {
 	const char *s = api_param(c, "id");
-	int64_t id = parse_id(s);
+	int64_t id = api_parse_id(s);
 	if (id < 0) {
 		api_problem(c, 404, "not-found", NULL, "no token with id \"%s\"", s ? s : "");
 		return;

@@ -128,6 +128,19 @@ int api_limit(api_call *c)
 	return (int)v;
 }
 
+int64_t api_parse_id(const char *s)
+{
+	char *end;
+	/* strtoll alone would take " 7" and "+7" */
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v <= 0)
+		return -1;
+	return v;
+}
+
 json_t *api_time(int64_t t)
 {
 	return t ? json_integer((json_int_t)t) : json_null();

@@ -47,6 +47,25 @@ int ctl_wants_help(int argc, char **argv, int from)
 	return 0;
 }
 
+/* from is at least 1 (argv[0] is the command), so 0 never names one. */
+int ctl_options(int argc, char **argv, int from, const char *const *keys,
+                const char **vals, int n)
+{
+	for (int i = from; i < argc; i++) {
+		int hit = 0;
+		for (int k = 0; k < n; k++)
+			if (i + 1 < argc && !strncmp(argv[i], "--", 2) &&
+			    !strcmp(argv[i] + 2, keys[k])) {
+				vals[k] = argv[++i];
+				hit = 1;
+				break;
+			}
+		if (!hit)
+			return i;
+	}
+	return 0;
+}
+
 void ctl_usage(const ctl_cmd *cmd, FILE *f)
 {
 	fprintf(f, "%s", cmd->usage);

@@ -50,12 +50,7 @@ static int fetch(const ctl *c, const char *id, json_t **out)
 	char *e = ctl_escape(id), path[256];
 	snprintf(path, sizeof path, "/api/v1/campaigns/%s", e ? e : "");
 	free(e);
-	ctl_resp r;
-	ctl_call(c, "GET", path, NULL, NULL, 0, NULL, &r);
-	int rc = ctl_check(&r, "campaign show");
-	*out = rc ? NULL : ctl_json(&r);
-	ctl_resp_free(&r);
-	return rc ? rc : *out ? CTL_OK : CTL_FAIL;
+	return ctl_get_json(c, path, "campaign show", out);
 }
 
 static void summary(json_t *j, const char *verb)
@@ -188,29 +183,18 @@ static int action(const ctl *c, int argc, char **argv)
 
 static int list(const ctl *c, int argc, char **argv)
 {
-	const char *limit = "100", *after = NULL;
-	for (int i = 2; i < argc; i++) {
-		if (i + 1 < argc && !strcmp(argv[i], "--limit"))
-			limit = argv[++i];
-		else if (i + 1 < argc && !strcmp(argv[i], "--after"))
-			after = argv[++i];
-		else
-			return bad_usage("unexpected argument");
-	}
-	char *l = ctl_escape(limit), *a = after ? ctl_escape(after) : NULL, path[256];
-	snprintf(path, sizeof path, "/api/v1/campaigns?limit=%s%s%s", l ? l : "",
-	         a ? "&after=" : "", a ? a : "");
-	free(l);
-	free(a);
+	static const char *const k[2] = { "limit", "after" };
+	const char *v[2] = { "100", NULL };
+	if (ctl_options(argc, argv, 2, k, v, 2))
+		return bad_usage("unexpected argument");
+	char path[256] = "/api/v1/campaigns";
+	ctl_query(path, sizeof path, k, v, 2);
 	if (c->json)
 		return ctl_call_print(c, "GET", path, NULL, NULL, "campaign list");
-	ctl_resp r;
-	ctl_call(c, "GET", path, NULL, NULL, 0, NULL, &r);
-	int rc = ctl_check(&r, "campaign list");
-	json_t *j = rc ? NULL : ctl_json(&r);
-	ctl_resp_free(&r);
-	if (rc || !j)
-		return rc ? rc : CTL_FAIL;
+	json_t *j;
+	int rc = ctl_get_json(c, path, "campaign list", &j);
+	if (rc)
+		return rc;
 	printf("%-6s %-24s %-10s %8s %8s %8s %8s %8s\n", "ID", "NAME", "STATE",
 	       "TOTAL", "PENDING", "INFLIGHT", "OK", "FAILED");
 	size_t i;

@@ -21,32 +21,19 @@ static const char usage[] =
 
 static int list(const ctl *c, int argc, char **argv)
 {
-	const char *limit = "100", *after = NULL;
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--limit") && i + 1 < argc)
-			limit = argv[++i];
-		else if (!strcmp(argv[i], "--after") && i + 1 < argc)
-			after = argv[++i];
-		else {
-			fprintf(stderr, "nusimctl devices list: unexpected %s\n", argv[i]);
-			return CTL_USAGE;
-		}
+	static const char *const k[2] = { "limit", "after" };
+	const char *v[2] = { "100", NULL };
+	int bad = ctl_options(argc, argv, 2, k, v, 2);
+	if (bad) {
+		fprintf(stderr, "nusimctl devices list: unexpected %s\n", argv[bad]);
+		return CTL_USAGE;
 	}
-	char *l = ctl_escape(limit), *a = after ? ctl_escape(after) : NULL;
-	char path[512];
-	snprintf(path, sizeof path, "/api/v1/devices?limit=%s%s%s", l ? l : "",
-	         a ? "&after=" : "", a ? a : "");
-	free(l);
-	free(a);
+	char path[512] = "/api/v1/devices";
+	ctl_query(path, sizeof path, k, v, 2);
 	if (c->json)
 		return ctl_call_print(c, "GET", path, NULL, NULL, "devices list");
-	ctl_resp r;
-	ctl_call(c, "GET", path, NULL, NULL, 0, NULL, &r);
-	int rc = ctl_check(&r, "devices list");
-	json_t *j = rc ? NULL : ctl_json(&r);
-	ctl_resp_free(&r);
-	if (!rc && !j)
-		return CTL_FAIL;
+	json_t *j;
+	int rc = ctl_get_json(c, path, "devices list", &j);
 	if (rc)
 		return rc;
 	printf("%-32s %-24s %-10s %-22s %s\n", "ENDPOINT", "PSK IDENTITY",
@@ -64,9 +51,7 @@ static int list(const ctl *c, int argc, char **argv)
 		       ctl_str(json_object_get(reg, "addr"), b3, sizeof b3),
 		       ctl_str(json_object_get(reg, "transport"), b4, sizeof b4));
 	}
-	json_t *next = json_object_get(j, "next");
-	if (json_is_string(next))
-		printf("(more: --after %s)\n", json_string_value(next));
+	ctl_print_more(j);
 	json_decref(j);
 	return CTL_OK;
 }

@@ -25,41 +25,21 @@ static const char carriers_usage[] =
 
 static int list(const ctl *c, int argc, char **argv)
 {
-	const char *k[4] = { "carrier", "state", "limit", "after" };
+	static const char *const k[4] = { "carrier", "state", "limit", "after" };
 	const char *v[4] = { NULL, NULL, "100", NULL };
-	for (int i = 2; i < argc; i++) {
-		int hit = 0;
-		for (int n = 0; n < 4; n++)
-			if (i + 1 < argc && !strncmp(argv[i], "--", 2) &&
-			    !strcmp(argv[i] + 2, k[n])) {
-				v[n] = argv[++i];
-				hit = 1;
-				break;
-			}
-		if (!hit) {
-			fprintf(stderr, "nusimctl profiles list: unexpected %s\n", argv[i]);
-			return CTL_USAGE;
-		}
+	int bad = ctl_options(argc, argv, 2, k, v, 4);
+	if (bad) {
+		fprintf(stderr, "nusimctl profiles list: unexpected %s\n", argv[bad]);
+		return CTL_USAGE;
 	}
 	char path[1024] = "/api/v1/profiles";
-	for (int n = 0; n < 4; n++) {
-		if (!v[n])
-			continue;
-		char *e = ctl_escape(v[n]);
-		size_t l = strlen(path);
-		snprintf(path + l, sizeof path - l, "%c%s=%s",
-		         strchr(path, '?') ? '&' : '?', k[n], e ? e : "");
-		free(e);
-	}
+	ctl_query(path, sizeof path, k, v, 4);
 	if (c->json)
 		return ctl_call_print(c, "GET", path, NULL, NULL, "profiles list");
-	ctl_resp r;
-	ctl_call(c, "GET", path, NULL, NULL, 0, NULL, &r);
-	int rc = ctl_check(&r, "profiles list");
-	json_t *j = rc ? NULL : ctl_json(&r);
-	ctl_resp_free(&r);
-	if (rc || !j)
-		return rc ? rc : CTL_FAIL;
+	json_t *j;
+	int rc = ctl_get_json(c, path, "profiles list", &j);
+	if (rc)
+		return rc;
 	printf("%-21s %-16s %-12s %s\n", "ICCID", "CARRIER", "STATE", "DEVICE");
 	size_t i;
 	json_t *p;
@@ -71,9 +51,7 @@ static int list(const ctl *c, int argc, char **argv)
 		       ctl_str(json_object_get(p, "state"), s, sizeof s),
 		       ctl_str(json_object_get(p, "endpoint"), d, sizeof d));
 	}
-	json_t *next = json_object_get(j, "next");
-	if (json_is_string(next))
-		printf("(more: --after %s)\n", json_string_value(next));
+	ctl_print_more(j);
 	json_decref(j);
 	return CTL_OK;
 }
@@ -124,13 +102,10 @@ static int run_carriers(const ctl *c, int argc, char **argv)
 	}
 	if (c->json)
 		return ctl_call_print(c, "GET", "/api/v1/carriers", NULL, NULL, "carriers");
-	ctl_resp r;
-	ctl_call(c, "GET", "/api/v1/carriers", NULL, NULL, 0, NULL, &r);
-	int rc = ctl_check(&r, "carriers");
-	json_t *j = rc ? NULL : ctl_json(&r);
-	ctl_resp_free(&r);
-	if (rc || !j)
-		return rc ? rc : CTL_FAIL;
+	json_t *j;
+	int rc = ctl_get_json(c, "/api/v1/carriers", "carriers", &j);
+	if (rc)
+		return rc;
 	static const char *const cols[] = { "available", "reserved", "installed",
 	                                    "quarantined", "retired" };
 	printf("%-20s", "CARRIER");

@@ -67,41 +67,21 @@ static int run_switch(const ctl *c, int argc, char **argv)
 
 static int jobs_list(const ctl *c, int argc, char **argv)
 {
-	const char *k[4] = { "state", "device", "limit", "before" };
+	static const char *const k[4] = { "state", "device", "limit", "before" };
 	const char *v[4] = { NULL, NULL, "100", NULL };
-	for (int i = 2; i < argc; i++) {
-		int hit = 0;
-		for (int n = 0; n < 4; n++)
-			if (i + 1 < argc && !strncmp(argv[i], "--", 2) &&
-			    !strcmp(argv[i] + 2, k[n])) {
-				v[n] = argv[++i];
-				hit = 1;
-				break;
-			}
-		if (!hit) {
-			fprintf(stderr, "nusimctl jobs list: unexpected %s\n", argv[i]);
-			return CTL_USAGE;
-		}
+	int bad = ctl_options(argc, argv, 2, k, v, 4);
+	if (bad) {
+		fprintf(stderr, "nusimctl jobs list: unexpected %s\n", argv[bad]);
+		return CTL_USAGE;
 	}
 	char path[1024] = "/api/v1/jobs";
-	for (int n = 0; n < 4; n++) {
-		if (!v[n])
-			continue;
-		char *e = ctl_escape(v[n]);
-		size_t l = strlen(path);
-		snprintf(path + l, sizeof path - l, "%c%s=%s",
-		         strchr(path, '?') ? '&' : '?', k[n], e ? e : "");
-		free(e);
-	}
+	ctl_query(path, sizeof path, k, v, 4);
 	if (c->json)
 		return ctl_call_print(c, "GET", path, NULL, NULL, "jobs list");
-	ctl_resp r;
-	ctl_call(c, "GET", path, NULL, NULL, 0, NULL, &r);
-	int rc = ctl_check(&r, "jobs list");
-	json_t *j = rc ? NULL : ctl_json(&r);
-	ctl_resp_free(&r);
-	if (rc || !j)
-		return rc ? rc : CTL_FAIL;
+	json_t *j;
+	int rc = ctl_get_json(c, path, "jobs list", &j);
+	if (rc)
+		return rc;
 	printf("%-8s %-28s %-12s %-18s %-6s %s\n", "ID", "DEVICE", "CARRIER",
 	       "STATE", "RESULT", "ERROR");
 	size_t i;

@@ -43,6 +43,10 @@ int ctl_call(const ctl *c, const char *method, const char *path,
 void ctl_resp_free(ctl_resp *r);
 /* Percent-encodes s for a path segment or a query value (malloc'ed). */
 char *ctl_escape(const char *s);
+/* Appends "?key=value" (then "&key=value") to path[size] for each of the n
+ * keys whose value is set, the value percent-encoded; cut at size. */
+void ctl_query(char *path, size_t size, const char *const *keys,
+               const char *const *vals, int n);
 
 /* A server-sent event stream (GET path): calls fn for each event with its
  * data (the "data:" lines joined); fn returns nonzero to stop. tick is
@@ -67,6 +71,12 @@ int ctl_call_print(const ctl *c, const char *method, const char *path,
                    const char *ctype, const char *body, const char *what);
 /* A JSON value as display text ("-" for null), into buf. */
 const char *ctl_str(json_t *v, char *buf, size_t size);
+/* GETs path and parses its 2xx JSON answer into *out (the caller's, NULL
+ * on failure); returns the exit code, CTL_FAIL when it is not JSON. */
+int ctl_get_json(const ctl *c, const char *path, const char *what,
+                 json_t **out);
+/* Under a listed page: how to ask for the next one, when there is one. */
+void ctl_print_more(json_t *page);
 
 /* ---- commands --------------------------------------------------------- */
 
@@ -83,6 +93,11 @@ extern const ctl_cmd ctl_cmd_devices, ctl_cmd_profiles, ctl_cmd_carriers,
 
 /* 1 if argv has -h or --help at argv[from..]. */
 int ctl_wants_help(int argc, char **argv, int from);
+/* Reads the "--KEY VALUE" options of argv[from..] into vals, by the index
+ * of KEY among the n keys (a value left unset keeps what vals held).
+ * Returns 0, or the index in argv of the first argument that is none. */
+int ctl_options(int argc, char **argv, int from, const char *const *keys,
+                const char **vals, int n);
 /* Prints the usage of cmd on f. */
 void ctl_usage(const ctl_cmd *cmd, FILE *f);
 

@@ -184,6 +184,20 @@ char *ctl_escape(const char *s)
 	return o;
 }
 
+void ctl_query(char *path, size_t size, const char *const *keys,
+               const char *const *vals, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (!vals[k])
+			continue;
+		char *e = ctl_escape(vals[k]);
+		size_t l = strlen(path);
+		snprintf(path + l, size - l, "%c%s=%s",
+		         strchr(path, '?') ? '&' : '?', keys[k], e ? e : "");
+		free(e);
+	}
+}
+
 /* ---- server-sent events ------------------------------------------------------ */
 
 typedef struct {

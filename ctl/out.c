@@ -90,3 +90,21 @@ const char *ctl_str(json_t *v, char *buf, size_t size)
 		snprintf(buf, size, "-");
 	return buf;
 }
+
+int ctl_get_json(const ctl *c, const char *path, const char *what,
+                 json_t **out)
+{
+	ctl_resp r;
+	ctl_call(c, "GET", path, NULL, NULL, 0, NULL, &r);
+	int rc = ctl_check(&r, what);
+	*out = rc ? NULL : ctl_json(&r);
+	ctl_resp_free(&r);
+	return rc ? rc : *out ? CTL_OK : CTL_FAIL;
+}
+
+void ctl_print_more(json_t *page)
+{
+	json_t *next = json_object_get(page, "next");
+	if (json_is_string(next))
+		printf("(more: --after %s)\n", json_string_value(next));
+}

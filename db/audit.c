@@ -56,18 +56,8 @@ static db_rc audit_row(db *d, sqlite3_stmt *st, void *elem)
 db_rc db_audit_list(db *d, int64_t after, int limit, db_audit **out,
                     size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	db_rc r = db_check_limit(d, limit);
-	if (r)
-		return r;
-	sqlite3_stmt *st = db_stmt(d, ST_AUDIT_LIST,
+	return db_page_int(d, ST_AUDIT_LIST,
 		"SELECT id, at, actor, action, target, detail FROM audit "
-		"WHERE id > ?1 ORDER BY id LIMIT ?2");
-	if (!st)
-		return DB_ERROR;
-	if (sqlite3_bind_int64(st, 1, after) || sqlite3_bind_int(st, 2, limit))
-		return db_bindfail(d, st, "audit list");
-	return db_collect(d, st, sizeof **out, audit_row, NULL, (void **)out, n,
-	                  "audit list");
+		"WHERE id > ?1 ORDER BY id LIMIT ?2", after, limit, sizeof **out,
+		audit_row, NULL, (void **)out, n, "audit list");
 }

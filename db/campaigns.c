@@ -501,19 +501,10 @@ db_rc db_camp_get(db *d, int64_t id, db_campaign *out)
 db_rc db_camp_list(db *d, int64_t after, int limit, db_campaign **out,
                    size_t *n)
 {
-	db_rc r = db_check_limit(d, limit);
-	*out = NULL;
-	*n = 0;
-	if (r)
-		return r;
-	sqlite3_stmt *st = db_stmt(d, ST_CAMP_LIST,
-		"SELECT " CAMP_COLS " FROM campaigns WHERE id > ?1 ORDER BY id LIMIT ?2");
-	if (!st)
-		return DB_ERROR;
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int(st, 2, limit);
-	return db_collect(d, st, sizeof **out, camp_row, camp_clear_any,
-	                  (void **)out, n, "campaign list");
+	return db_page_int(d, ST_CAMP_LIST,
+		"SELECT " CAMP_COLS " FROM campaigns WHERE id > ?1 ORDER BY id LIMIT ?2",
+		after, limit, sizeof **out, camp_row, camp_clear_any, (void **)out, n,
+		"campaign list");
 }
 
 db_rc db_camp_active_ids(db *d, int64_t **out, size_t *n)

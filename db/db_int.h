@@ -179,6 +179,20 @@ db_rc db_collect(db *d, sqlite3_stmt *st, size_t size, db_row_fn row,
 /* Checks a list limit: positive. */
 db_rc db_check_limit(db *d, int limit);
 
+/* A page of the cached statement `id` (prepared from sql on first use),
+ * whose ?1 is the cursor and ?2 the limit: checks the limit (and the text
+ * cursor's length; NULL reads as ""), binds, and collects the rows as
+ * db_collect does, naming `what` in errors. *out and *n start at NULL, 0. */
+db_rc db_page_text(db *d, enum db_stmt_id id, const char *sql,
+                   const char *after, int limit, size_t size, db_row_fn row,
+                   db_clear_fn clear, void **out, size_t *n, const char *what);
+db_rc db_page_int(db *d, enum db_stmt_id id, const char *sql, int64_t after,
+                  int limit, size_t size, db_row_fn row, db_clear_fn clear,
+                  void **out, size_t *n, const char *what);
+/* Steps the bound st for the integer in column 0 of its row (a count),
+ * then resets it; no row is a failure named `what`. */
+db_rc db_step_int64(db *d, sqlite3_stmt *st, int64_t *out, const char *what);
+
 /* A write that may ride in the write-behind batch (db.h, db_batch_enable)
  * calls db_batch_join before it takes its statement and db_batch_leave
  * after it ran, whatever happened: with batching on and no explicit

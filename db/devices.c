@@ -120,23 +120,10 @@ db_rc db_device_by_identity(db *d, const char *identity, db_device *out)
 db_rc db_device_list(db *d, const char *after, int limit,
                      db_device **out, size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	if (!after)
-		after = "";
-	db_rc r = db_check_limit(d, limit);
-	if (r || (r = db_check_str(d, after, DB_MAX_CURSOR + 1, 0, "after")))
-		return r;
-	sqlite3_stmt *st = db_stmt(d, ST_DEVICE_LIST,
+	return db_page_text(d, ST_DEVICE_LIST,
 		"SELECT " DEVICE_COLS " FROM devices WHERE endpoint > ?1 "
-		"ORDER BY endpoint LIMIT ?2");
-	if (!st)
-		return DB_ERROR;
-	if (sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 2, limit))
-		return db_bindfail(d, st, "device list");
-	return db_collect(d, st, sizeof **out, device_row, device_clear_any,
-	                  (void **)out, n, "device list");
+		"ORDER BY endpoint LIMIT ?2", after, limit, sizeof **out,
+		device_row, device_clear_any, (void **)out, n, "device list");
 }
 
 db_rc db_device_count(db *d, int64_t *n)
@@ -146,14 +133,7 @@ db_rc db_device_count(db *d, int64_t *n)
 		"SELECT count(*) FROM devices");
 	if (!st)
 		return DB_ERROR;
-	int rc = sqlite3_step(st);
-	db_rc r = DB_OK;
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	else
-		r = db_sqlfail(d, rc, "device count");
-	db_done(st);
-	return r;
+	return db_step_int64(d, st, n, "device count");
 }
 
 db_rc db_device_delete(db *d, const char *endpoint)

@@ -82,20 +82,10 @@ static void event_clear_any(void *elem)
 db_rc db_event_list(db *d, int64_t after, int limit, db_event **out,
                     size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	db_rc r = db_check_limit(d, limit);
-	if (r)
-		return r;
-	sqlite3_stmt *st = db_stmt(d, ST_EVENT_LIST,
+	return db_page_int(d, ST_EVENT_LIST,
 		"SELECT id, at_ms, type, data FROM events WHERE id > ?1 "
-		"ORDER BY id LIMIT ?2");
-	if (!st)
-		return DB_ERROR;
-	if (sqlite3_bind_int64(st, 1, after) || sqlite3_bind_int(st, 2, limit))
-		return db_bindfail(d, st, "event list");
-	return db_collect(d, st, sizeof **out, event_row, event_clear_any,
-	                  (void **)out, n, "event list");
+		"ORDER BY id LIMIT ?2", after, limit, sizeof **out, event_row,
+		event_clear_any, (void **)out, n, "event list");
 }
 
 db_rc db_event_last_id(db *d, int64_t *id)
@@ -105,14 +95,7 @@ db_rc db_event_last_id(db *d, int64_t *id)
 		"SELECT coalesce(max(id), 0) FROM events");
 	if (!st)
 		return DB_ERROR;
-	int rc = sqlite3_step(st);
-	db_rc r = DB_OK;
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	else
-		r = db_sqlfail(d, rc, "event last id");
-	db_done(st);
-	return r;
+	return db_step_int64(d, st, id, "event last id");
 }
 
 db_rc db_event_prune(db *d, int64_t keep)

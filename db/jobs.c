@@ -278,14 +278,7 @@ db_rc db_job_count_state(db *d, const char *state, int64_t *n)
 		return DB_ERROR;
 	if (sqlite3_bind_text(st, 1, state ? state : "", -1, SQLITE_STATIC))
 		return db_bindfail(d, st, "job count");
-	int rc = sqlite3_step(st);
-	db_rc r = DB_OK;
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	else
-		r = db_sqlfail(d, rc, "job count");
-	db_done(st);
-	return r;
+	return db_step_int64(d, st, n, "job count");
 }
 
 static db_rc trans_row(db *d, sqlite3_stmt *st, void *elem)

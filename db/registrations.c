@@ -271,23 +271,10 @@ static db_rc reg_delete(db *d, const char *endpoint)
 db_rc db_reg_list(db *d, const char *after, int limit,
                   db_registration **out, size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	if (!after)
-		after = "";
-	db_rc r = db_check_limit(d, limit);
-	if (r || (r = db_check_str(d, after, DB_MAX_CURSOR + 1, 0, "after")))
-		return r;
-	sqlite3_stmt *st = db_stmt(d, ST_REG_LIST,
+	return db_page_text(d, ST_REG_LIST,
 		"SELECT " REG_COLS " FROM registrations WHERE endpoint > ?1 "
-		"ORDER BY endpoint LIMIT ?2");
-	if (!st)
-		return DB_ERROR;
-	if (sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 2, limit))
-		return db_bindfail(d, st, "registration list");
-	return db_collect(d, st, sizeof **out, reg_row, reg_clear_any,
-	                  (void **)out, n, "registration list");
+		"ORDER BY endpoint LIMIT ?2", after, limit, sizeof **out,
+		reg_row, reg_clear_any, (void **)out, n, "registration list");
 }
 
 db_rc db_reg_count(db *d, int64_t *n)
@@ -297,14 +284,7 @@ db_rc db_reg_count(db *d, int64_t *n)
 		"SELECT count(*) FROM registrations");
 	if (!st)
 		return DB_ERROR;
-	int rc = sqlite3_step(st);
-	db_rc r = DB_OK;
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	else
-		r = db_sqlfail(d, rc, "registration count");
-	db_done(st);
-	return r;
+	return db_step_int64(d, st, n, "registration count");
 }
 
 static db_rc endpoint_row(db *d, sqlite3_stmt *st, void *elem)
@@ -323,20 +303,10 @@ static void string_clear_any(void *elem)
 
 db_rc db_reg_expired(db *d, int64_t now, int limit, char ***out, size_t *n)
 {
-	*out = NULL;
-	*n = 0;
-	db_rc r = db_check_limit(d, limit);
-	if (r)
-		return r;
-	sqlite3_stmt *st = db_stmt(d, ST_REG_EXPIRED,
+	return db_page_int(d, ST_REG_EXPIRED,
 		"SELECT endpoint FROM registrations WHERE expires_at <= ?1 "
-		"ORDER BY expires_at LIMIT ?2");
-	if (!st)
-		return DB_ERROR;
-	if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, limit))
-		return db_bindfail(d, st, "expired scan");
-	return db_collect(d, st, sizeof **out, endpoint_row, string_clear_any,
-	                  (void **)out, n, "expired scan");
+		"ORDER BY expires_at LIMIT ?2", now, limit, sizeof **out,
+		endpoint_row, string_clear_any, (void **)out, n, "expired scan");
 }
 
 void db_registration_clear(db_registration *r)

@@ -248,14 +248,7 @@ db_rc db_request_count_state(db *d, int state, int64_t *n)
 		return DB_ERROR;
 	if (sqlite3_bind_int(st, 1, state))
 		return db_bindfail(d, st, "request count");
-	int rc = sqlite3_step(st);
-	db_rc r = DB_OK;
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	else
-		r = db_sqlfail(d, rc, "request count");
-	db_done(st);
-	return r;
+	return db_step_int64(d, st, n, "request count");
 }
 
 void db_request_clear(db_request *r)

@@ -13,86 +13,30 @@
 #include <string.h>
 
 #include "lwm2m/internal.h"
+#include "lwm2m/json_value.h"
 
 /* ---- decode ---------------------------------------------------------- */
-
-static lwm2m_err json_number(const lwm2m_path *p, json_t *j, lwm2m_value *v)
-{
-	if (json_is_integer(j)) {
-		json_int_t i = json_integer_value(j);
-		return lwm2m_number_value(p, 1, i < 0, (int64_t)i,
-		                          i < 0 ? 0 : (uint64_t)i, 0, v);
-	}
-	if (json_is_real(j))
-		return lwm2m_number_value(p, 0, 0, 0, 0, json_real_value(j), v);
-	return LWM2M_ERR_TYPE;
-}
 
 /* The value of one record, typed; `p` is its resolved path. */
 static lwm2m_err record_value(const lwm2m_path *p, json_t *rec, lwm2m_value *v)
 {
 	static const char *const vkeys[] = { "v", "vs", "vb", "vd", "vlo" };
-	json_t *val = NULL;
-	int which = -1;
-	lwm2m_err rc;
+	json_t *val;
 
 	memset(v, 0, sizeof *v);
-	for (int i = 0; i < 5; i++) {
-		json_t *x = json_object_get(rec, vkeys[i]);
-		if (!x)
-			continue;
-		if (val)
-			return LWM2M_ERR_MALFORMED; /* two values in one record */
-		val = x;
-		which = i;
-	}
-	if (!val)
-		return LWM2M_ERR_MALFORMED;
-	switch (which) {
+	switch (lwm2m_json_pick(rec, vkeys, 5, &val)) {
+	case -1:
+		return LWM2M_ERR_MALFORMED; /* no value, or two in one record */
 	case 0:
-		return json_number(p, val, v);
+		return lwm2m_json_number(p, val, v);
 	case 1:
-		if (!json_is_string(val))
-			return LWM2M_ERR_TYPE;
-		if ((rc = lwm2m_model_check(p, LWM2M_T_STRING)))
-			return rc;
-		v->type = lwm2m_model_type(p) == LWM2M_T_CORELNK
-		          ? LWM2M_T_CORELNK : LWM2M_T_STRING;
-		v->len = json_string_length(val);
-		v->data = malloc(v->len + 1);
-		if (!v->data)
-			return LWM2M_ERR_NOMEM;
-		memcpy(v->data, json_string_value(val), v->len + 1);
-		return LWM2M_OK;
+		return lwm2m_json_string(p, val, v);
 	case 2:
-		if (!json_is_boolean(val))
-			return LWM2M_ERR_TYPE;
-		if ((rc = lwm2m_model_check(p, LWM2M_T_BOOLEAN)))
-			return rc;
-		v->type = LWM2M_T_BOOLEAN;
-		v->v.b = json_is_true(val);
-		return LWM2M_OK;
+		return lwm2m_json_boolean(p, val, v);
 	case 3:
-		if (!json_is_string(val))
-			return LWM2M_ERR_TYPE;
-		if ((rc = lwm2m_model_check(p, LWM2M_T_OPAQUE)))
-			return rc;
-		v->type = LWM2M_T_OPAQUE;
-		rc = lwm2m_base64_decode(json_string_value(val),
-		                         json_string_length(val), 1, &v->data,
-		                         &v->len);
-		return rc == LWM2M_ERR_NOMEM ? rc : rc ? LWM2M_ERR_TYPE : 0;
+		return lwm2m_json_opaque(p, val, 1, v);
 	default:
-		if (!json_is_string(val))
-			return LWM2M_ERR_TYPE;
-		if ((rc = lwm2m_model_check(p, LWM2M_T_OBJLNK)))
-			return rc;
-		v->type = LWM2M_T_OBJLNK;
-		if (lwm2m_parse_objlnk(json_string_value(val),
-		                       json_string_length(val), &v->v.lnk.obj,
-		                       &v->v.lnk.inst))
-			return LWM2M_ERR_TYPE;
-		return LWM2M_OK;
+		return lwm2m_json_objlnk(p, val, v);
 	}
 }
 

@@ -5,7 +5,6 @@
  * `pki init` / `pki device` subcommands.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,34 +16,8 @@
 #include "crypto/codec.h"
 #include "crypto/eck.h"
 #include "crypto/pki.h"
+#include "tests/unit/tmpdir_fixture.h"
 #include "tests/unit/unit.h"
-
-/* Removes a test directory tree at exit. */
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static char *cleanup_dirs[16];
-static int ncleanup;
-
-static void cleanup(void)
-{
-	for (int i = 0; i < ncleanup; i++) {
-		nftw(cleanup_dirs[i], rm_one, 8, FTW_DEPTH | FTW_PHYS);
-		free(cleanup_dirs[i]);
-	}
-}
-
-static void remove_at_exit(const char *d)
-{
-	if (ncleanup == 0)
-		atexit(cleanup);
-	if (ncleanup < 16)
-		cleanup_dirs[ncleanup++] = strdup(d);
-}
 
 #define EID "89049032000001000000000000000042"
 

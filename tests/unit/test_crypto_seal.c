@@ -4,40 +4,13 @@
  * loading, including refused modes and malformed keys.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/seal.h"
+#include "tests/unit/tmpdir_fixture.h"
 #include "tests/unit/unit.h"
-
-/* Removes a test directory tree at exit. */
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static char *cleanup_dirs[16];
-static int ncleanup;
-
-static void cleanup(void)
-{
-	for (int i = 0; i < ncleanup; i++) {
-		nftw(cleanup_dirs[i], rm_one, 8, FTW_DEPTH | FTW_PHYS);
-		free(cleanup_dirs[i]);
-	}
-}
-
-static void remove_at_exit(const char *d)
-{
-	if (ncleanup == 0)
-		atexit(cleanup);
-	if (ncleanup < 16)
-		cleanup_dirs[ncleanup++] = strdup(d);
-}
 
 static const uint8_t K1[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
                                 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25,
