@@ -142,6 +142,13 @@ def sleep_s(s):
 
 # ---- a nusimd with a nuSIM fleet on carrier A ------------------------------
 
+# Campaign tests never wait for a deadline on purpose (their faults fail at
+# once), so the engine gets room: on a loaded machine the switch tests'
+# short deadlines would turn slow answers into timeouts.
+ROOMY = ["--request-timeout", "15000", "--switch-reattach-timeout", "45",
+         "--switch-result-timeout", "8000", "--switch-retry-backoff", "200",
+         "--switch-max-retries", "2", "--awake-time", "1500"]
+
 def fleet_env(h, n, prefix, faults=(), srv_args=(), profiles=None,
               lifetime=120):
     """A nusimd (NoSec, short switch deadlines) with `profiles` (default n)
@@ -151,12 +158,12 @@ def fleet_env(h, n, prefix, faults=(), srv_args=(), profiles=None,
     Returns (srv, fleet, pki_dir)."""
     import os
     from harness import NUSIMD, run
-    from test_switch_lib import FAST, upload, need_nusim
+    from test_switch_lib import upload, need_nusim
     need_nusim()
     pki = os.path.join(h.dir, "pki")
     rc, out, err = run([NUSIMD, "pki", "init", "--dir", pki])
     check(rc == 0, "pki init: %s" % err)
-    srv = h.server(extra_args=["--pki-dir", pki] + FAST + list(srv_args))
+    srv = h.server(extra_args=["--pki-dir", pki] + ROOMY + list(srv_args))
     left, first = n if profiles is None else profiles, 1
     while left > 0:   # the profile import takes at most 100,000 a call
         k = min(left, 50000)
