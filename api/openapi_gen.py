@@ -54,6 +54,8 @@ doc = {
    "lt": {"name": "lt", "in": "query", "schema": {"type": "number"}},
    "st": {"name": "st", "in": "query", "schema": {"type": "number"}},
    "carrier": {"name": "carrier", "in": "path", "required": True, "schema": {"type": "string"}},
+   "eid": {"name": "eid", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^[0-9]{32}$"}},
    "carrier_q": {"name": "carrier", "in": "query", "schema": {"type": "string"}},
    "pstate": {"name": "state", "in": "query", "schema": {"type": "string", "enum": [
               "available", "reserved", "installed", "quarantined", "retired"]}},
@@ -115,6 +117,16 @@ doc = {
    "post": op("import profiles from CSV iccid,imsi,carrier,ki,opc, all or nothing", "operator",
               [("201", "imported")], (), ["text/csv"], ("409", "413", "415", "422"))},
   "/carriers": {"get": op("each carrier's pool", "viewer", [("200", "pools")])},
+  "/certificates": {
+   "post": op("import nuSIM certificates per EID for devices without 508/3: JSON "
+              "{eid,cert_pem} or an array, or CSV eid,cert_pem_b64; each checked "
+              "against the CM roots and its EID, all or nothing", "operator",
+              [("201", "imported")], (), ["application/json", "text/csv"],
+              ("413", "415", "422", "503"))},
+  "/certificates/{eid}": {
+   "get": op("an imported nuSIM certificate", "viewer", [("200", "certificate")], ["eid"]),
+   "delete": op("remove an imported nuSIM certificate", "operator", [("204", "deleted")],
+                ["eid"])},
   "/devices/{ep}/switch": {
    "post": op("switch the device to a carrier or an ICCID", "operator", [("202", "job")], ["ep"],
               ["application/json"], ("409", "422", "503"))},

@@ -36,6 +36,7 @@ typedef struct {
 	struct pkg_sim *sim;
 	const uint8_t *cert_der;
 	size_t cert_len;
+	int no_cert_resource;       /* hide 508/3 (optional in the object) */
 	struct carrier_map *carriers; /* shared, may be NULL (carrier.h) */
 	const char *home_carrier;   /* carrier of the initial profile */
 	unsigned slot;              /* which address of a carrier's range */

@@ -370,9 +370,12 @@ device *device_new(client *cl, const device_cfg *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	d->store = objstore_new();
+	/* --no-cert-resource: a nuSIM without 508/3 (DESIGN §6 step 1). */
+	const uint8_t *cder = cfg->no_cert_resource ? NULL
+	                      : cert ? cert : cfg->cert_der;
+	size_t clen = cder == cert ? certlen : cfg->cert_len;
 	int irc = d->store ? (int)defaults_install(d->store, &d->cfg, eid, iccid,
-	                                           cert ? cert : cfg->cert_der,
-	                                           cert ? certlen : cfg->cert_len)
+	                                           cder, clen)
 	                   : -1;
 	free(cert);
 	d->cfg.cert_der = NULL;
@@ -399,6 +402,15 @@ static void close_session(device *d)
 		return;
 	/* Detach first: releasing can fire NACKs and DTLS events. */
 	coap_session_set_app_data(d->sess, NULL);
+	/* The server's observations (508/6 during a switch) hold references
+	 * to the session, so a plain release leaves it alive. libcoap then
+	 * builds notifications on it with our handler, which finds no device
+	 * and answers 4.04; libcoap 4.3.1 frees the subscription (and with
+	 * its last reference the session and its SSL) while still using it:
+	 * a fleet re-attaching over DTLS died in coap_dtls_send. Disconnecting
+	 * drops the observations, the queued messages and the DTLS state
+	 * (close_notify tells the server) at once, so the release frees it. */
+	coap_session_disconnected(d->sess, COAP_NACK_NOT_DELIVERABLE);
 	coap_session_release(d->sess);
 	d->sess = NULL;
 	d->session_dead = 0;

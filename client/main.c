@@ -55,6 +55,9 @@ static const char usage[] =
 "                        the profile's carrier: a new source address from\n"
 "                        that carrier's --carrier range, a new session and a\n"
 "                        new Register. Without it Load Profile reports 1\n"
+"  --no-cert-resource    the nuSIM does not expose 508/3 nuSIM Cert (it is\n"
+"                        optional): the server must get the certificate\n"
+"                        from the operator (POST /api/v1/certificates)\n"
 "  --carrier NAME=A-B    carrier NAME's source addresses, e.g.\n"
 "                        A=127.0.1.1-127.0.1.254 (repeat for each carrier;\n"
 "                        NAME is the carrier name inside the profile)\n"
@@ -119,7 +122,7 @@ enum {
 	O_SERVER = 256, O_ENDPOINT, O_PSK_ID, O_PSK_KEY, O_BIND, O_LIFETIME,
 	O_UPDATE, O_QUEUE, O_AWAKE, O_WAKE, O_LWM2M, O_ICCID, O_EID, O_CONTROL,
 	O_LOG, O_NUSIM_DIR, O_CARRIER, O_HOME, O_NOCOV, O_ATTACH, O_FAULT,
-	O_STATE, O_PKI_DIR, O_FAULT_EVERY, O_COUNT, O_PREFIX, O_RANGE, O_KEYBASE, O_RATE, O_PROGRESS,
+	O_STATE, O_NO_CERT, O_PKI_DIR, O_FAULT_EVERY, O_COUNT, O_PREFIX, O_RANGE, O_KEYBASE, O_RATE, O_PROGRESS,
 };
 
 static const struct option opts[] = {
@@ -141,6 +144,7 @@ static const struct option opts[] = {
 	{ "nusim-dir", required_argument, NULL, O_NUSIM_DIR },
 	{ "carrier", required_argument, NULL, O_CARRIER },
 	{ "home-carrier", required_argument, NULL, O_HOME },
+	{ "no-cert-resource", no_argument, NULL, O_NO_CERT },
 	{ "no-coverage", required_argument, NULL, O_NOCOV },
 	{ "attach-timeout", required_argument, NULL, O_ATTACH },
 	{ "fault", required_argument, NULL, O_FAULT },
@@ -246,6 +250,7 @@ int main(int argc, char **argv)
 				            "never-return, late=S, crash-after-install");
 			break;
 		case O_STATE: c->state_file = optarg; break;
+		case O_NO_CERT: c->no_cert_resource = 1; break;
 		case O_PKI_DIR: f.pki_dir = optarg; break;
 		case O_FAULT_EVERY: {
 			char *end;

@@ -78,6 +78,13 @@ int sw_cancel(sw *s, int64_t job_id, const char *origin, char *err,
 int sw_unstage(sw *s, const char *ep, const char *carrier,
                const char *origin, char *err, size_t errlen);
 
+/* DESIGN §6 step 1 for a certificate the operator imports (devices
+ * without 508/3): the DER chains to a CM root of the loaded PKI, is valid
+ * now, and names `eid` as subject serialNumber. SW_OK, SW_ERR_NO_PKI, or
+ * SW_ERR_BAD with the reason in err (server/switch_certs.c). */
+int sw_cert_check(sw *s, const uint8_t *der, size_t n, const char *eid,
+                  char *err, size_t errlen);
+
 /* State names, in machine order; 1 if final. */
 int sw_state_valid(const char *state);
 int sw_state_final(const char *state);

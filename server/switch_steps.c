@@ -18,6 +18,7 @@
 #include "server/log.h"
 #include "crypto/seal.h"
 #include "crypto/cerr.h"
+#include "db/db_certs.h"
 
 static void on_result(void *arg, const dm_result *r);
 static void step_prepare(sw_job *j);
@@ -153,14 +154,29 @@ static int parse_508(sw_job *j, const dm_result *r, char *why, size_t n)
 		         "(508/2 flags %02x)", caps->value.data[1]);
 		goto out;
 	}
-	if (!cert || cert->value.type != LWM2M_T_STRING || !cert->value.len) {
-		snprintf(why, n, "the device exposes no nuSIM certificate (508/3)");
-		goto out;
-	}
 	uint8_t *der = NULL;
 	size_t derlen = 0;
-	if (lwm2m_base64_decode((const char *)cert->value.data, cert->value.len,
-	                        0, &der, &derlen) != LWM2M_OK) {
+	if (!cert || !cert->value.len) {
+		/* 508/3 is optional (DESIGN §6 step 1): the operator imported the
+		 * chip maker's certificate of this EID, or nobody has one. */
+		db_cert ic;
+		db_rc crc = db_cert_get(j->s->cfg.db, (const char *)eid->value.data,
+		                        &ic);
+		if (crc != DB_OK) {
+			snprintf(why, n, crc == DB_NOT_FOUND
+			         ? "no certificate for EID %s: the device exposes no "
+			           "508/3 and none was imported (POST /api/v1/certificates)"
+			         : "cannot read the imported certificate of EID %s",
+			         (const char *)eid->value.data);
+			goto out;
+		}
+		der = ic.der;
+		derlen = ic.der_len;
+		ic.der = NULL;
+	} else if (cert->value.type != LWM2M_T_STRING ||
+	           lwm2m_base64_decode((const char *)cert->value.data,
+	                               cert->value.len, 0, &der, &derlen)
+	           != LWM2M_OK) {
 		snprintf(why, n, "508/3 is not base64");
 		goto out;
 	}
@@ -658,7 +674,7 @@ static void on_result(void *arg, const dm_result *r)
 		} else if (r->coap_code != 205) {
 			sw_fail(j, -1, 0, "reading 508/0 failed: %s", why);
 		} else {
-			char e[160];
+			char e[256];
 			if (parse_508(j, r, e, sizeof e) < 0) {
 				sw_fail(j, -1, 0, "%s", e);
 			} else if (j->st == S_WAITING_ONLINE) {
