@@ -8,7 +8,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "db/db_int.h"
+#include "db/db_ops.h"
+
+/* ---- statement timing (db/db_ops.h) ------------------------------------- */
+
+/* The statements handed out and not yet reset, with their start times. A
+ * few are ever open at once (a list read while a row is written); one that
+ * finds no free slot simply goes untimed. */
+#define TIMING_SLOTS 16
+static db_timing_fn timing_hook;
+static _Thread_local struct {
+	sqlite3_stmt *st;
+	struct timespec t0;
+} timing[TIMING_SLOTS];
+
+void db_set_timing_hook(db_timing_fn fn)
+{
+	timing_hook = fn;
+}
+
+static void timing_start(sqlite3_stmt *st)
+{
+	int free_slot = -1;
+	for (int i = 0; i < TIMING_SLOTS; i++) {
+		if (timing[i].st == st) {
+			free_slot = i;   /* handed out again without a reset */
+			break;
+		}
+		if (!timing[i].st && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return;
+	timing[free_slot].st = st;
+	clock_gettime(CLOCK_MONOTONIC, &timing[free_slot].t0);
+}
+
+static void timing_end(sqlite3_stmt *st)
+{
+	for (int i = 0; i < TIMING_SLOTS; i++) {
+		if (timing[i].st != st)
+			continue;
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		timing[i].st = NULL;
+		if (timing_hook)
+			timing_hook((double)(t1.tv_sec - timing[i].t0.tv_sec) +
+			            (double)(t1.tv_nsec - timing[i].t0.tv_nsec) / 1e9);
+		return;
+	}
+}
 
 sqlite3_stmt *db_stmt(db *d, enum db_stmt_id id, const char *sql)
 {
@@ -29,6 +81,8 @@ sqlite3_stmt *db_stmt(db *d, enum db_stmt_id id, const char *sql)
 	if (d->batch_open && !d->batch_joining &&
 	    !sqlite3_stmt_readonly(d->st[id]))
 		db_batch_flush(d);
+	if (timing_hook)
+		timing_start(d->st[id]);
 	return d->st[id];
 }
 
@@ -36,6 +90,8 @@ void db_done(sqlite3_stmt *st)
 {
 	if (!st)
 		return;
+	if (timing_hook)
+		timing_end(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }

@@ -1,12 +1,13 @@
 /*
  * commands.c: the command line of nusimd (DESIGN §10): the daemon, and the
  * subcommands an operator runs without the API (token create, device add,
- * migrate, check, pki init|device, package build). A table maps each subcommand to its handler; each
+ * migrate, check, backup, pki init|device, package build). A table maps each subcommand to its handler; each
  * handler reads the common settings (so --db, NUSIMD_DB and the -c file
  * all work) plus its own options. Exit codes: 0 ok, 1 failed, 2 usage.
  */
 #include "server/server.h"
 #include "server/provision.h"
+#include "server/backup.h"
 #include "server/log.h"
 #include "api/token.h"
 #include "crypto/cerr.h"
@@ -38,6 +39,9 @@ static void usage(FILE *f)
 "                                           provision device credentials\n"
 "       nusimd migrate --db PATH            create or upgrade the database\n"
 "       nusimd check -c FILE                validate settings and exit\n"
+"       nusimd backup --db PATH --to FILE [--force]\n"
+"                                           online copy of the database,\n"
+"                                           safe while nusimd runs\n"
 "       nusimd pki init --dir DIR           a demo CI/DP/CM hierarchy in DIR\n"
 "       nusimd pki device --dir DIR --eid EID\n"
 "                                           a nuSIM key and certificate\n"
@@ -210,6 +214,27 @@ static int cmd_check(int argc, char **argv, int from)
 		fprintf(stderr, "nusimd check: no -c FILE given; checked the "
 		        "environment and flags only\n");
 	printf("ok\n");
+	return 0;
+}
+
+/* ---- backup ---------------------------------------------------------------------- */
+
+static int cmd_backup(int argc, char **argv, int from)
+{
+	const char *to = NULL, *force = NULL;
+	config_opt opts[] = { { "to", 0, &to }, { "force", 1, &force } };
+	server_config c;
+	char err[512];
+
+	if (config_build(&c, argc, argv, from, opts, 2, err, sizeof err) < 0)
+		return usage_error("backup", err);
+	if (!to || !*to)
+		return usage_error("backup", "--to FILE is required");
+	if (backup_run(c.db_path, to, force != NULL, err, sizeof err) < 0) {
+		fprintf(stderr, "nusimd backup: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", to);
 	return 0;
 }
 
@@ -433,6 +458,7 @@ static const struct command commands[] = {
 	{ "device", "add", cmd_device_add },
 	{ "migrate", NULL, cmd_migrate },
 	{ "check", NULL, cmd_check },
+	{ "backup", NULL, cmd_backup },
 	{ "pki", "init", cmd_pki_init },
 	{ "pki", "device", cmd_pki_device },
 	{ "package", "build", cmd_package_build },

@@ -27,6 +27,7 @@
 #include "server/coap_endpoint.h"
 #include "server/dm_engine.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/sessmap.h"
 #include "server/events.h"
 #include "lwm2m/lwm2m.h"
@@ -298,6 +299,12 @@ static int parse_links(const coap_pdu_t *req, char **links, struct outcome *o)
 	*links = NULL;
 	if (!coap_get_data_large(req, &len, &data, &off, &total) || len == 0)
 		return 0;
+	/* libcoap 4.3.1 hands over a lone Block1 block (one arriving with no
+	 * transfer under way) as it is: never take a piece for the whole. */
+	if (off != 0 || total != len) {
+		fail(o, 4, 8, "incomplete block-wise payload");
+		return -1;
+	}
 	cf = coap_check_option(req, COAP_OPTION_CONTENT_FORMAT, &it);
 	if (cf && coap_decode_var_bytes(coap_opt_value(cf), coap_opt_length(cf)) !=
 	          COAP_MEDIATYPE_APPLICATION_LINK_FORMAT) {
@@ -571,10 +578,15 @@ static void run(coap_resource_t *res, coap_session_t *s, const coap_pdu_t *req,
 	int con = coap_pdu_get_type(req) == COAP_MESSAGE_CON;
 	const struct outcome *seen = con ? replay_find(r, s, mid) : NULL;
 	struct outcome o;
+	double t0 = metrics_now();
+	const char *op = fn == do_register ? "register"
+	                 : fn == do_update ? "update" : "deregister";
 
 	if (seen) {
 		log_kv(NLOG_DEBUG, "retransmission answered from cache", NULL);
 		send_outcome(seen, resp);
+		metrics_coap_request(op, COAP_RESPONSE_CLASS(seen->code) * 100 +
+		                     (seen->code & 0x1f), metrics_now() - t0);
 		return;
 	}
 	memset(&o, 0, sizeof o);
@@ -583,6 +595,8 @@ static void run(coap_resource_t *res, coap_session_t *s, const coap_pdu_t *req,
 	if (con)
 		replay_store(r, s, mid, &o);
 	send_outcome(&o, resp);
+	metrics_coap_request(op, COAP_RESPONSE_CLASS(o.code) * 100 + (o.code & 0x1f),
+	                     metrics_now() - t0);
 }
 
 static void h_register(coap_resource_t *res, coap_session_t *s,
@@ -692,6 +706,16 @@ registration *reg_new(const reg_config *cfg, char *err, size_t errlen)
 		db_batch_enable(cfg->db, 1);
 	r->expiry = loop_timer_add(cfg->l, cfg->expiry_interval_ms, expiry_cb, r);
 	return r;
+}
+
+void reg_set_write_batch(registration *r, int64_t ms)
+{
+	if (!r || ms < 0)
+		return;
+	/* Off commits what is pending at once (the armed flush timer then
+	 * finds nothing); on lets the next write open a batch. */
+	r->cfg.write_batch_ms = ms;
+	db_batch_enable(r->cfg.db, ms > 0);
 }
 
 void reg_free(registration *r)

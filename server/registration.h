@@ -37,6 +37,10 @@ registration *reg_new(const reg_config *cfg, char *err, size_t errlen);
 void reg_free(registration *r);
 /* A libcoap session ended: forget what was cached for it. */
 void reg_session_gone(void *r, coap_session_t *s);
+/* Added (SIGHUP reload): a new group-commit window for registration
+ * writes; 0 makes each write commit on its own (what is pending commits
+ * now). */
+void reg_set_write_batch(registration *r, int64_t ms);
 /* Removes the registrations whose lifetime ran out; returns how many. */
 int reg_expire_now(registration *r);
 
