@@ -17,10 +17,12 @@
  * re-arms its own timerfd (inside its epoll fd) when it queues a CON.
  */
 #include "server/coap_endpoint.h"
+#include "server/coap_guard.h"
 #include "server/coap_sock.h"
 #include "server/config.h"
 #include "server/dm_engine.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -42,6 +44,7 @@ struct coap_ep {
 	coap_context_t *ctx;
 	int fd;
 	int sock[2];                 /* UDP and DTLS endpoint sockets, or -1 */
+	int guard_fd;                /* UDP socket under coap_guard, or -1 */
 	int64_t prepare_due;         /* loop_now_ms of the next prepare */
 	unsigned freed;              /* sessions freed since the last trim */
 	int64_t trimmed_at;
@@ -92,14 +95,20 @@ static int on_event(coap_session_t *s, const coap_event_t event)
 	case COAP_EVENT_DTLS_CLOSED:
 	case COAP_EVENT_SESSION_CLOSED:
 	case COAP_EVENT_SERVER_SESSION_DEL:
-		if (event == COAP_EVENT_SERVER_SESSION_DEL)
+		if (event == COAP_EVENT_SERVER_SESSION_DEL) {
 			e->freed++;
+			metrics_coap_session(-1);
+		}
 		log_kv(NLOG_DEBUG, "session ended", "peer", peer, "event", code, NULL);
 	ended:
 		if (e->dm)
 			dm_session_gone(e->dm, s);
 		if (e->session_end)
 			e->session_end(e->session_end_arg, s);
+		break;
+	case COAP_EVENT_SERVER_SESSION_NEW:
+		metrics_coap_session(1);
+		log_kv(NLOG_DEBUG, "coap event", "peer", peer, "event", code, NULL);
 		break;
 	default:
 		log_kv(NLOG_DEBUG, "coap event", "peer", peer, "event", code, NULL);
@@ -192,6 +201,11 @@ static void tune_socket(coap_ep *e, int idx, coap_endpoint_t *ep,
 		log_kv(NLOG_WARN, "coap socket not found: default buffers, one "
 		       "datagram per event", "endpoint", e->bound[idx], NULL);
 		return;
+	}
+	/* Block1 requests that crash libcoap 4.3.1 stop here (coap_guard.c). */
+	if (idx == 0) {
+		coap_guard_watch(fd);
+		e->guard_fd = fd;
 	}
 	if (cfg->socket_buffer > 0 &&
 	    coap_sock_set_buffers(fd, (int)cfg->socket_buffer, &rcv, &snd) < 0)
@@ -297,6 +311,7 @@ coap_ep *coap_ep_new(loop *l, const coap_ep_config *cfg, char *err,
 	e->l = l;
 	e->fd = -1;
 	e->sock[0] = e->sock[1] = -1;
+	e->guard_fd = -1;
 	coap_startup();
 	e->ctx = coap_new_context(NULL);
 	if (!e->ctx) {
@@ -361,6 +376,7 @@ void coap_ep_free(coap_ep *e)
 		loop_del_fd(e->l, e->fd);
 	/* The prepare hook stays registered on the loop; the loop is freed
 	 * right after this at shutdown, and the hook is not run again. */
+	coap_guard_unwatch(e->guard_fd);
 	if (e->ctx) {
 		coap_set_app_data(e->ctx, NULL);
 		coap_free_context(e->ctx);

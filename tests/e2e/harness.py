@@ -555,3 +555,33 @@ class Harness:
             except Exception:
                 s.kill9()
         _cleanup()
+        found = sanitizer_reports(self.dir)
+        if found:
+            raise TestFailure("sanitizer report: " + "; ".join(found))
+
+
+# What AddressSanitizer, LeakSanitizer and UBSan print when they find
+# something. A sanitized build (make SANITIZE=address,undefined) keeps
+# running after a UBSan finding unless told to halt, and a daemon's stderr
+# goes to its log, so without this scan a finding would pass unnoticed.
+SANITIZER_RE = re.compile(r"ERROR: (?:Address|Leak|UndefinedBehavior|Thread)"
+                          r"Sanitizer\b[^\n]*|\bruntime error: [^\n]*")
+
+
+def sanitizer_reports(d):
+    """'file: first report line' for every log in d with a sanitizer
+    report, so a test fails on a memory or UB error even when the daemon
+    kept answering."""
+    out = []
+    for name in sorted(os.listdir(d)):
+        if not name.endswith(".log"):
+            continue
+        try:
+            with open(os.path.join(d, name), "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        m = SANITIZER_RE.search(text)
+        if m:
+            out.append("%s: %s" % (name, m.group(0)[:300]))
+    return out

@@ -1,9 +1,7 @@
 /*
  * fuzz_lwm2m_decode.c: libFuzzer target feeding every lwm2m decoder, the
- * link-format parser and the registration-query parser. Not built by
- * default; build by hand, e.g.
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE \
- *     tests/fuzz/fuzz_lwm2m_decode.c lwm2m/[a-z]*.c -ljansson -lcbor -lm
+ * link-format parser and the registration-query parser. Built and run by
+ * `make fuzz` (mk/fuzz.mk); `make build/fuzz/fuzz_lwm2m_decode` builds it.
  * The first byte picks the request path; decoded records are re-encoded,
  * so the encoders see whatever the decoders accept.
  */
