@@ -402,30 +402,11 @@ def _pct(xs, p):
 def bench_switch_one(dtls):
     n = SWITCH_DEVICES
     tmp = tempfile.mkdtemp(prefix="nusimd-bench-switch-")
-    pki, db = os.path.join(tmp, "pki"), os.path.join(tmp, "nusimd.db")
     mode = "dtls" if dtls else "nosec"
     procs = []
     try:
-        subprocess.run([NUSIMD, "pki", "init", "--dir", pki], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run([NUSIMD, "migrate", "--db", db], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        tok = subprocess.run([NUSIMD, "token", "create", "--db", db, "--name",
-                              "bench", "--role", "operator"], check=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             text=True).stdout.strip()
-        log = os.path.join(tmp, "nusimd.log")
-        f = open(log, "w")
-        p = subprocess.Popen(pin(0) + [NUSIMD, "--db", db, "--allow-nosec",
-                                       "--coap", "127.0.0.1:0", "--coaps",
-                                       "127.0.0.1:0", "--http", "127.0.0.1:0",
-                                       "--pki-dir", pki, "--log-level", "info",
-                                       "--request-timeout", "10000",
-                                       "--switch-reattach-timeout", "60"],
-                             stderr=f, stdout=f)
+        p, coap_, coaps, api, tok, pki = _pki_server(tmp)
         procs.append(p)
-        m = wait_line(log, r"msg=listening coap=(\S+) coaps=(\S+) http=(\S+)")
-        coap_, coaps, api = m.group(1), m.group(2), "http://" + m.group(3) + "/api/v1"
         rows = ["iccid,imsi,carrier,ki,opc"] + [
             "%s,00101%010d,B,%032x,%032x" % (_luhn("8988066%011d" % i), i, i, i)
             for i in range(1, n + 1)]
@@ -532,8 +513,9 @@ def _hwm_kb(pid):
     return 0
 
 
-def _campaign_server(tmp, extra=()):
-    """A nusimd for the campaign section: (process, coap, coaps, api, token)."""
+def _pki_server(tmp, extra=()):
+    """A nusimd with a demo PKI for the switch and campaign sections:
+    (process, coap, coaps, api, token, pki dir)."""
     pki, db = os.path.join(tmp, "pki"), os.path.join(tmp, "nusimd.db")
     subprocess.run([NUSIMD, "pki", "init", "--dir", pki], check=True,
                    stdout=subprocess.DEVNULL)
@@ -583,7 +565,7 @@ def bench_campaign_one(dtls, crypto):
     tmp = tempfile.mkdtemp(prefix="nusimd-bench-campaign-")
     procs = []
     try:
-        p, coap_, coaps, api, tok, pki = _campaign_server(tmp)
+        p, coap_, coaps, api, tok, pki = _pki_server(tmp)
         procs.append(p)
         for first in range(1, n + 1, 50000):
             k = min(50000, n + 1 - first)
@@ -663,7 +645,7 @@ def bench_campaign_import():
     n = CAMPAIGN_IMPORT_ROWS
     tmp = tempfile.mkdtemp(prefix="nusimd-bench-import-")
     try:
-        p, coap_, coaps, api, tok, pki = _campaign_server(tmp)
+        p, coap_, coaps, api, tok, pki = _pki_server(tmp)
         try:
             path = os.path.join(tmp, "big.csv")
             with open(path, "w") as f:
